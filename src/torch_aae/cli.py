@@ -1,0 +1,197 @@
+"""The ``aae`` command. It parses arguments and calls the library; nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from torch_aae.config import load_config
+from torch_aae.errors import AAEError, DataError
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train an AAE from a TOML config, or resume a run")
+    p.add_argument("config", nargs="?", help="TOML config (see configs/); defaults if omitted")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --set model.latent_dim=8 (repeatable)",
+    )
+    p.add_argument("--out", help="run directory to create (default: runs/<config name>)")
+    p.add_argument("--data-dir", help="folder with the IDX files (overrides data.data_dir)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
+    p.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its checkpoint")
+    p.add_argument("--epochs", type=int, help="with --resume: train up to this many epochs")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar or epoch lines")
+
+
+def _add_run_commands(sub) -> None:
+    p = sub.add_parser("sample", help="decode prior samples of a trained run")
+    p.add_argument("run")
+    p.add_argument("-n", type=int, default=100, help="number of samples")
+    p.add_argument("--labels", help="comma-separated component per sample (label-conditioned)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help=".npy for arrays, .png for an image grid")
+
+    p = sub.add_parser("encode", help="write the codes of a split (or a file) to .npy")
+    p.add_argument("run")
+    p.add_argument("--split", default="test", choices=["train", "val", "test"])
+    p.add_argument("--input", help="a .npy/.npz/.csv file to encode instead of a split")
+    p.add_argument("--data-dir")
+    p.add_argument("--out", required=True, help="output .npy (codes, shape (n, latent_dim))")
+
+    p = sub.add_parser("plot", help="(re)draw the figures of a run into RUN/figures")
+    p.add_argument("run")
+    p.add_argument("--data-dir")
+
+    p = sub.add_parser("evaluate", help="print held-out reconstruction and prior-match as JSON")
+    p.add_argument("run")
+    p.add_argument("--split", default="test", choices=["train", "val", "test"])
+    p.add_argument("--data-dir")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aae", description="Adversarial Autoencoders (Makhzani et al., arXiv 1511.05644)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_train(sub)
+    _add_run_commands(sub)
+    return parser
+
+
+def cmd_train(args) -> None:
+    from torch_aae.run import resume_run, train_run
+
+    command = "aae " + shlex.join(sys.argv[1:])
+    if args.resume:
+        if args.config or args.overrides or args.out:
+            raise AAEError("--resume RUN takes its config from RUN; drop the config, --set, --out.")
+        summary = resume_run(args.resume, epochs=args.epochs, command=command)
+        run_dir = Path(args.resume)
+    else:
+        overrides = list(args.overrides)
+        if args.data_dir:
+            overrides.append(f"data.data_dir={json.dumps(args.data_dir)}")
+        if args.no_progress:
+            overrides.append("train.progress=false")
+        if args.epochs is not None:
+            overrides.append(f"train.epochs={args.epochs}")
+        cfg = load_config(args.config, overrides)
+        run_dir = Path(
+            args.out or Path("runs") / (Path(args.config).stem if args.config else "aae")
+        )
+        summary = train_run(cfg, run_dir, overwrite=args.overwrite, command=command)
+    print(
+        json.dumps(
+            {
+                "run": str(run_dir),
+                "test": summary.get("test"),
+                "val": summary.get("val"),
+                "wall_seconds": summary["wall_seconds"],
+            },
+            indent=2,
+        )
+    )
+
+
+def _run_data(run: str, data_dir: str | None):
+    from torch_aae.run import read_run
+    from torch_aae.training.data import load_data
+
+    cfg, _ = read_run(run)
+    if data_dir:
+        cfg = cfg.replace(**{"data.data_dir": data_dir})
+    return cfg, load_data(cfg.data, cfg.train.seed)
+
+
+def cmd_sample(args) -> None:
+    from torch_aae import plots
+    from torch_aae.run import load_model
+
+    model = load_model(args.run)
+    labels = None
+    if args.labels:
+        labels = torch.tensor([int(v) for v in args.labels.split(",")])
+        if len(labels) != args.n:
+            raise AAEError(f"--labels has {len(labels)} entries but -n is {args.n}; match them.")
+    try:
+        x = model.sample(args.n, torch.Generator().manual_seed(args.seed), labels).numpy()
+    except ValueError as err:
+        raise AAEError(f"Cannot sample: {err}") from None
+    out = Path(args.out)
+    if out.suffix == ".png":
+        plots.plot_image_grid(x, out)
+    elif out.suffix == ".npy":
+        np.save(out, x)
+    else:
+        raise AAEError(f"--out must end in .npy or .png, got '{out.name}'")
+    print(out)
+
+
+def cmd_encode(args) -> None:
+    from torch_aae.api import AAE
+
+    est = AAE.load(args.run)
+    if args.input:
+        from torch_aae.data.user import load_user_data
+
+        x, _ = load_user_data(args.input)
+    else:
+        _, data = _run_data(args.run, args.data_dir)
+        x = data.split(args.split).x.numpy()
+    if x.shape[1] != est.n_features_in_:
+        raise DataError(f"Input has {x.shape[1]} features; the model expects {est.n_features_in_}.")
+    codes = est.transform(x)
+    np.save(args.out, codes)
+    print(f"{args.out}: {codes.shape}")
+
+
+def cmd_plot(args) -> None:
+    from torch_aae.figures import make_figures
+    from torch_aae.run import load_model
+
+    cfg, data = _run_data(args.run, args.data_dir)
+    for path in make_figures(load_model(args.run), data, args.run, seed=cfg.train.seed):
+        print(path)
+
+
+def cmd_evaluate(args) -> None:
+    from torch_aae.api import AAE
+
+    _, data = _run_data(args.run, args.data_dir)
+    part = data.split(args.split)
+    scores = AAE.load(args.run).trainer_.evaluate(part.x, part.y)
+    print(json.dumps({"run": args.run, "split": args.split, **scores}, indent=2))
+
+
+COMMANDS = {
+    "train": cmd_train,
+    "sample": cmd_sample,
+    "encode": cmd_encode,
+    "plot": cmd_plot,
+    "evaluate": cmd_evaluate,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except AAEError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,323 @@
+"""Run configuration: one frozen dataclass per concern, loaded strictly from TOML.
+
+A config file has one table per section (``[data]``, ``[model]``, ``[prior]``, ``[loss]``,
+``[optim]``, ``[train]``). Unknown keys and bad values raise :class:`ConfigError` naming the key
+and the valid choices; ``--set section.key=value`` overrides are parsed as TOML values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import sys
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+import tomli_w
+
+from torch_aae.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    dataset: str = "mnist"  # "mnist", "fashion_mnist", or a path to a .npy/.npz/.csv file
+    data_dir: str | None = None  # where the IDX files are; None: $TORCH_AAE_DATA, then the cache
+    val_size: int = 10000  # held out from the END of the training rows (MNIST: last 10,000)
+    n_train: int = -1  # use only the first n_train training rows (-1: all); quick tries, tests
+    n_labeled: int = -1  # labels used by label-conditioned regularization; -1 all, 0 none
+    label_key: str | None = None  # user CSV/NPZ: the column or key holding integer labels
+    download: bool = True  # fetch missing built-in datasets from the public mirrors
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    latent_dim: int = 2  # size of the code z
+    encoder_hidden: tuple[int, ...] = (1000, 1000)  # paper: 2 x 1000 ReLU (appendix A)
+    decoder_hidden: tuple[int, ...] = (1000, 1000)
+    disc_hidden: tuple[int, ...] = (1000, 1000)
+    encoder_type: Literal["deterministic", "gaussian", "universal"] = "deterministic"
+    noise_dim: int = 16  # universal approximator: size of the noise eta concatenated to x
+    noise_std: float = 1.0  # universal approximator: std of eta
+    decoder_output: Literal["sigmoid", "linear"] = "sigmoid"  # sigmoid for pixels in [0, 1]
+    label_conditioning: Literal["none", "one_hot"] = "none"  # paper 2.3: label into D
+    init_std: float = 0.01  # weights ~ N(0, init_std); paper appendix A; 0 = PyTorch default
+    activation: Literal["relu", "leaky_relu", "tanh"] = "relu"
+
+
+@dataclass(frozen=True)
+class PriorConfig:
+    type: Literal["gaussian", "mixture", "swiss_roll", "uniform"] = "gaussian"
+    std: float = 1.0  # gaussian: std of every dimension (paper section 3 uses 5)
+    n_components: int = 10  # mixture / swiss roll: number of components (label segments)
+    radius: float = 1.4  # mixture: distance of each petal's centre from the origin
+    radial_std: float = 0.5  # mixture: std along the petal's axis
+    tangential_std: float = 0.05  # mixture: std across the petal
+    roll_scale: float = 3.0  # swiss roll: outer radius
+    roll_turns: float = 2.0  # swiss roll: number of turns
+    low: float = -1.0  # uniform: lower bound of every dimension
+    high: float = 1.0  # uniform: upper bound
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    recon: Literal["mse", "bce"] = "mse"  # paper: squared Euclidean error
+    recon_weight: float = 1.0
+    adv_weight: float = 1.0  # weight of the generator (regularization) loss
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    optimizer: Literal["sgd", "adam"] = "sgd"
+    lr_recon: float = 0.01  # encoder + decoder (paper A.2: 0.01, momentum 0.9)
+    lr_disc: float = 0.1  # discriminator (paper A.2: 0.1, momentum 0.1)
+    lr_gen: float = 0.1  # encoder as generator (paper A.2: 0.1, momentum 0.1)
+    momentum_recon: float = 0.9  # SGD momentum, or Adam beta1, of the reconstruction phase
+    momentum_adv: float = 0.1  # SGD momentum, or Adam beta1, of both adversarial phases
+    beta2: float = 0.999  # Adam only
+    milestones: tuple[int, ...] = (50, 1000)  # epochs where every lr is multiplied by gamma
+    gamma: float = 0.1
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 100
+    batch_size: int = 100  # paper appendix A
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    eval_every: int = 5  # epochs between held-out evaluations (and always at the end)
+    n_eval: int = 2000  # held-out examples used for the prior-match number each evaluation
+    progress: bool = True  # a progress bar with live losses
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    prior: PriorConfig = field(default_factory=PriorConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """Plain nested dict (tuples as lists, None values dropped) for TOML/JSON."""
+        out = {}
+        for f in dataclasses.fields(self):
+            section = dataclasses.asdict(getattr(self, f.name))
+            out[f.name] = {
+                k: list(v) if isinstance(v, tuple) else v
+                for k, v in section.items()
+                if v is not None
+            }
+        return out
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(self.to_dict())
+
+    def replace(self, **overrides: Any) -> RunConfig:
+        """Copy with ``section.key`` overrides, e.g. ``cfg.replace(**{"train.epochs": 5})``."""
+        return apply_overrides(self, overrides)
+
+
+SECTIONS = {f.name: f.type for f in dataclasses.fields(RunConfig)}
+_SECTION_CLASSES = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "prior": PriorConfig,
+    "loss": LossConfig,
+    "optim": OptimConfig,
+    "train": TrainConfig,
+}
+
+
+def _suggest(name: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(name, choices, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return f"{hint} Valid: {', '.join(sorted(choices))}."
+
+
+def _coerce(key: str, value: Any, annotation: Any) -> Any:
+    """Check ``value`` against a field's type annotation and convert lists to tuples."""
+    origin = get_origin(annotation)
+    if origin is Literal:
+        choices = get_args(annotation)
+        if value not in choices:
+            raise ConfigError(
+                f"{key} = {value!r} is not a valid choice; use one of: "
+                + ", ".join(repr(c) for c in choices)
+            )
+        return value
+    if origin in (typing.Union, types.UnionType):
+        args = get_args(annotation)
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(key, value, arg)
+            except ConfigError as err:
+                errors.append(str(err))
+        raise ConfigError(errors[0])
+    if origin is tuple:
+        (item_type, _) = get_args(annotation)
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{key} must be a list of {item_type.__name__}, got {value!r}")
+        return tuple(_coerce(f"{key}[{i}]", v, item_type) for i, v in enumerate(value))
+    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if annotation is bool and not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false, got {value!r}")
+    if annotation in (int, float) and isinstance(value, bool):
+        raise ConfigError(f"{key} must be a number, got {value!r}")
+    if not isinstance(value, annotation):
+        raise ConfigError(
+            f"{key} must be of type {annotation.__name__}, got {type(value).__name__} {value!r}"
+        )
+    return value
+
+
+def _section_from_dict(name: str, values: dict[str, Any], base: Any) -> Any:
+    cls = _SECTION_CLASSES[name]
+    hints = typing.get_type_hints(cls)
+    valid = [f.name for f in dataclasses.fields(cls)]
+    updates = {}
+    for key, value in values.items():
+        if key not in hints:
+            raise ConfigError(f"Unknown key '{name}.{key}'." + _suggest(key, valid))
+        updates[key] = _coerce(f"{name}.{key}", value, hints[key])
+    section = dataclasses.replace(base, **updates)
+    _validate_section(name, section)
+    return section
+
+
+def _validate_section(name: str, section: Any) -> None:
+    """Range checks that a type alone cannot express."""
+    positive = {
+        "model": ["latent_dim", "noise_dim"],
+        "prior": ["std", "n_components", "radial_std", "tangential_std", "roll_scale"],
+        "train": ["epochs", "batch_size", "eval_every", "n_eval"],
+        "optim": ["lr_recon", "lr_disc", "lr_gen", "beta2", "gamma"],
+    }.get(name, [])
+    for key in positive:
+        if getattr(section, key) <= 0:
+            raise ConfigError(f"{name}.{key} must be > 0, got {getattr(section, key)!r}")
+    if name == "model":
+        for key in ("encoder_hidden", "decoder_hidden", "disc_hidden"):
+            if any(w <= 0 for w in getattr(section, key)):
+                raise ConfigError(f"model.{key} widths must be > 0, got {getattr(section, key)}")
+    if name == "prior" and section.high <= section.low:
+        raise ConfigError(f"prior.high ({section.high}) must be greater than prior.low")
+    if name == "data" and section.val_size < 0:
+        raise ConfigError(f"data.val_size must be >= 0, got {section.val_size}")
+    if name == "data" and (section.n_train == 0 or section.n_train < -1):
+        raise ConfigError(f"data.n_train must be positive or -1 (all), got {section.n_train}")
+    if name == "optim":
+        for key in ("momentum_recon", "momentum_adv"):
+            if not 0 <= getattr(section, key) < 1:
+                raise ConfigError(f"optim.{key} must be in [0, 1), got {getattr(section, key)}")
+
+
+def config_from_dict(values: dict[str, Any], base: RunConfig | None = None) -> RunConfig:
+    """Build a :class:`RunConfig` from nested dicts, strictly."""
+    base = base or RunConfig()
+    sections = {}
+    for name, section_values in values.items():
+        if name not in _SECTION_CLASSES:
+            raise ConfigError(f"Unknown section '[{name}]'." + _suggest(name, list(SECTIONS)))
+        if not isinstance(section_values, dict):
+            raise ConfigError(f"'{name}' must be a table ([{name}]), got {section_values!r}")
+        sections[name] = _section_from_dict(name, section_values, getattr(base, name))
+    cfg = dataclasses.replace(base, **sections)
+    _validate_run(cfg)
+    return cfg
+
+
+def _validate_run(cfg: RunConfig) -> None:
+    if cfg.prior.type in ("mixture", "swiss_roll") and cfg.model.latent_dim != 2:
+        raise ConfigError(
+            f"prior.type = '{cfg.prior.type}' is a 2-D prior but model.latent_dim = "
+            f"{cfg.model.latent_dim}; set model.latent_dim = 2 or use a gaussian/uniform prior."
+        )
+    if cfg.model.label_conditioning != "none" and cfg.prior.type not in ("mixture", "swiss_roll"):
+        raise ConfigError(
+            "model.label_conditioning = 'one_hot' needs a prior with one component per label; "
+            "set prior.type = 'mixture' or 'swiss_roll'."
+        )
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse ``section.key=value``; the value is a TOML value, or a bare string."""
+    if "=" not in text:
+        raise ConfigError(
+            f"Override '{text}' must look like section.key=value, e.g. train.epochs=5"
+        )
+    key, raw = (s.strip() for s in text.split("=", 1))
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw  # a bare word, e.g. prior.type=mixture
+    return key, value
+
+
+def apply_overrides(cfg: RunConfig, overrides: dict[str, Any]) -> RunConfig:
+    nested: dict[str, dict[str, Any]] = {}
+    for dotted, value in overrides.items():
+        if "." not in dotted:
+            raise ConfigError(
+                f"Override key '{dotted}' must be section.key; sections: {', '.join(SECTIONS)}."
+            )
+        section, key = dotted.split(".", 1)
+        nested.setdefault(section, {})[key] = value
+    return config_from_dict(nested, base=cfg)
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:
+    """Load a TOML config (or the defaults when ``path`` is None) and apply ``--set`` overrides."""
+    cfg = RunConfig()
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"Config file '{path}' does not exist; see the configs/ folder.")
+        try:
+            values = tomllib.loads(path.read_text())
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            raise ConfigError(f"Config file '{path}' is not valid TOML: {err}") from None
+        cfg = config_from_dict(values)
+    if overrides:
+        cfg = apply_overrides(cfg, dict(parse_override(o) for o in overrides))
+    return cfg
+
+
+_ALIASES = {"prior": "prior.type"}
+
+
+def flat_overrides(params: dict[str, Any]) -> dict[str, Any]:
+    """Map flat keyword names (``latent_dim=2``, ``epochs=5``, ``prior="mixture"``) to
+    ``section.key``; names that occur in several sections must be written as ``section.key``."""
+    owners: dict[str, list[str]] = {}
+    for section, cls in _SECTION_CLASSES.items():
+        for f in dataclasses.fields(cls):
+            owners.setdefault(f.name, []).append(section)
+    out = {}
+    for name, value in params.items():
+        if name in _ALIASES:
+            out[_ALIASES[name]] = value
+        elif "." in name:
+            out[name] = value
+        elif name not in owners:
+            raise ConfigError(f"Unknown parameter '{name}'." + _suggest(name, list(owners)))
+        elif len(owners[name]) > 1:
+            choices = ", ".join(f"'{s}.{name}'" for s in owners[name])
+            raise ConfigError(f"Parameter '{name}' is ambiguous; write one of {choices}.")
+        else:
+            out[f"{owners[name][0]}.{name}"] = value
+    return out

@@ -1,0 +1,110 @@
+"""The figures of a run: held-out codes over the prior (Figs. 2a/2b, 4a/4c), the manifold grid
+(Fig. 2e), reconstructions, prior samples and training curves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from torch_aae import plots
+from torch_aae.model import AdversarialAutoencoder
+from torch_aae.priors import GaussianPrior, UniformPrior
+from torch_aae.training.data import DataBundle
+
+
+@torch.no_grad()
+def _decode(model: AdversarialAutoencoder, z: torch.Tensor) -> np.ndarray:
+    model.eval()
+    device = next(model.parameters()).device
+    return model.decode(z.to(device)).cpu().numpy()
+
+
+def manifold_points(model: AdversarialAutoencoder, n: int, seed: int = 0) -> np.ndarray:
+    """(n*n, 2) codes on the percentile grid of a 2-D prior (Fig. 2e).
+
+    Uses the prior's closed-form inverse CDF where it has one, else empirical quantiles of
+    prior draws pooled over both axes (the mixture and swiss roll are near rotation-symmetric).
+    """
+    prior = model.prior
+    if isinstance(prior, (GaussianPrior, UniformPrior)):
+        icdf = lambda p: prior.icdf(torch.as_tensor(p)).numpy()  # noqa: E731
+    else:
+        ref = prior.sample(100_000, torch.Generator().manual_seed(seed)).numpy().ravel()
+        icdf = lambda p: np.quantile(ref, p)  # noqa: E731
+    return plots.manifold_grid(n, icdf=icdf).astype(np.float32)
+
+
+def make_figures(
+    model: AdversarialAutoencoder, data: DataBundle, run_dir: str | Path, seed: int = 0
+) -> list[Path]:
+    """Write every figure that applies to this model and data into ``run_dir/figures``."""
+    out = Path(run_dir) / "figures"
+    held_out = data.test if data.test is not None else data.val
+    split_name = "test" if data.test is not None else "validation"
+    gen = torch.Generator().manual_seed(seed)
+    n = min(5000, len(held_out.x))
+    device = next(model.parameters()).device
+    model.eval()
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        z = torch.cat(
+            [model.encode(held_out.x[i : i + 1000].to(device)).z.cpu() for i in range(0, n, 1000)]
+        )
+    z_prior = model.prior.sample(20_000, gen)
+    labels = None if held_out.y is None else held_out.y[:n].numpy()
+    paths = [
+        plots.plot_latent(
+            z.numpy(),
+            labels,
+            z_prior.numpy(),
+            out / "latent.png",
+            title=f"{split_name} codes over the prior ({model.prior.__class__.__name__})",
+            class_names=data.class_names,
+        )
+    ]
+    if data.image_shape is not None:
+        shape = data.image_shape
+        x = held_out.x[:10]
+        paths.append(
+            plots.plot_reconstructions(
+                x.numpy(),
+                _decode(model, model.encode(x.to(device), sample=False).z),
+                out / "reconstructions.png",
+                image_shape=shape,
+            )
+        )
+        sample_labels = (
+            torch.arange(model.n_classes).repeat_interleave(10) if model.n_classes else None
+        )
+        n_samples = len(sample_labels) if sample_labels is not None else 100
+        samples = model.prior.sample(n_samples, gen, sample_labels)
+        paths.append(
+            plots.plot_image_grid(
+                _decode(model, samples),
+                out / "samples.png",
+                image_shape=shape,
+                title="decoded prior samples"
+                + (" (row k: component k)" if model.n_classes else ""),
+            )
+        )
+        if model.latent_dim == 2:
+            grid = 20
+            images = _decode(model, torch.from_numpy(manifold_points(model, grid, seed)))
+            paths.append(plots.plot_manifold(images, grid, out / "manifold.png", image_shape=shape))
+    metrics_path = Path(run_dir) / "metrics.jsonl"
+    if metrics_path.is_file():
+        records = [json.loads(line) for line in metrics_path.read_text().splitlines() if line]
+        keys = [
+            "loss_recon",
+            "loss_disc",
+            "loss_gen",
+            "disc_acc_real",
+            "disc_acc_fake",
+            "val_recon_mse_sum",
+            "val_c2st_accuracy",
+        ]
+        paths.append(plots.plot_curves(records, keys, out / "curves.png"))
+    return paths

@@ -1,0 +1,237 @@
+"""Run directories: train, checkpoint every epoch, resume, and reload a trained model.
+
+A run directory holds ``config.toml`` (resolved), ``checkpoint.pt`` (weights, optimizer and RNG
+states), ``metrics.jsonl`` (one record per epoch), ``summary.json`` and ``figures/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from torch_aae.config import RunConfig, config_from_dict, tomllib
+from torch_aae.device import resolve_device
+from torch_aae.errors import CheckpointError, ConfigError
+from torch_aae.figures import make_figures
+from torch_aae.model import AdversarialAutoencoder
+from torch_aae.training.checkpoint import load_checkpoint, save_checkpoint
+from torch_aae.training.data import DataBundle, load_data
+from torch_aae.training.trainer import Trainer
+
+CHECKPOINT = "checkpoint.pt"
+
+
+def hardware_info(device: torch.device | str = "cpu") -> str:
+    """One line naming the CPU (and GPU), core count and torch version."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    text = f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}"
+    if torch.device(device).type == "cuda":
+        text += f", GPU {torch.cuda.get_device_name()}"
+    return text
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(__file__).parent,
+        )
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _prepare_dir(run_dir: Path, overwrite: bool) -> None:
+    if run_dir.exists() and any(run_dir.iterdir()):
+        if not overwrite:
+            raise CheckpointError(
+                f"Output directory '{run_dir}' already exists and is not empty. Continue it with "
+                f"`aae train --resume {run_dir}`, choose another --out, or pass --overwrite."
+            )
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+
+def build_model(cfg: RunConfig, data_dim: int) -> AdversarialAutoencoder:
+    torch.manual_seed(cfg.train.seed)
+    return AdversarialAutoencoder(data_dim, cfg.model, cfg.prior)
+
+
+def _check_labels(model: AdversarialAutoencoder, data: DataBundle, cfg: RunConfig) -> None:
+    if not model.n_classes:
+        return
+    labels = data.train_labels
+    if labels is None:
+        raise ConfigError(
+            "model.label_conditioning = 'one_hot' needs labels, but this dataset has none or "
+            "data.n_labeled = 0; give labels (data.label_key) or set label_conditioning = 'none'."
+        )
+    if labels.max() >= model.n_classes:
+        raise ConfigError(
+            f"Labels go up to {int(labels.max())} but the prior has {model.n_classes} components;"
+            f" set prior.n_components = {int(labels.max()) + 1}."
+        )
+
+
+def train_run(
+    cfg: RunConfig, run_dir: str | Path, *, overwrite: bool = False, command: str | None = None
+) -> dict[str, Any]:
+    """Train a new run in ``run_dir`` (refused if it exists, unless ``overwrite``)."""
+    run_dir = Path(run_dir)
+    data = load_data(cfg.data, cfg.train.seed)  # fail on bad data before touching run_dir
+    device = resolve_device(cfg.train.device)
+    model = build_model(cfg, data.data_dim).to(device)
+    _check_labels(model, data, cfg)
+    _prepare_dir(run_dir, overwrite)
+    (run_dir / "config.toml").write_text(cfg.to_toml())
+    trainer = Trainer(model, cfg)
+    return _fit(trainer, data, run_dir, wall_before=0.0, command=command)
+
+
+def resume_run(
+    run_dir: str | Path, *, epochs: int | None = None, command: str | None = None
+) -> dict[str, Any]:
+    """Continue ``run_dir`` from its last checkpoint (to ``epochs`` if given)."""
+    run_dir = Path(run_dir)
+    cfg, ckpt = read_run(run_dir)
+    if epochs is not None:
+        cfg = cfg.replace(**{"train.epochs": epochs})
+        (run_dir / "config.toml").write_text(cfg.to_toml())
+    data = load_data(cfg.data, cfg.train.seed)
+    device = resolve_device(cfg.train.device)
+    model = AdversarialAutoencoder(int(ckpt["data_dim"]), cfg.model, cfg.prior).to(device)
+    trainer = Trainer(model, cfg)
+    trainer.load_state_dict(ckpt["trainer"])
+    _truncate_metrics(run_dir / "metrics.jsonl", trainer.epoch)
+    return _fit(trainer, data, run_dir, wall_before=float(ckpt["wall_seconds"]), command=command)
+
+
+def read_run(run_dir: str | Path) -> tuple[RunConfig, dict[str, Any]]:
+    """The resolved config and the checkpoint of a run directory (or a checkpoint file)."""
+    ckpt = load_checkpoint(run_dir)
+    try:
+        cfg = config_from_dict(tomllib.loads(ckpt["config"]))
+    except (KeyError, tomllib.TOMLDecodeError) as err:
+        raise CheckpointError(f"Checkpoint in '{run_dir}' has no valid config: {err}") from None
+    return cfg, ckpt
+
+
+def load_model(run_dir: str | Path, device: str = "cpu") -> AdversarialAutoencoder:
+    """The trained model of a run directory or checkpoint file, in eval mode."""
+    cfg, ckpt = read_run(run_dir)
+    model = AdversarialAutoencoder(int(ckpt["data_dim"]), cfg.model, cfg.prior)
+    model.load_state_dict(ckpt["trainer"]["model"])
+    return model.to(resolve_device(device)).eval()
+
+
+def _truncate_metrics(path: Path, epoch: int) -> None:
+    """Drop records written after the checkpoint (a crash between the two writes)."""
+    if path.is_file():
+        lines = [ln for ln in path.read_text().splitlines() if ln]
+        kept = [ln for ln in lines if json.loads(ln)["epoch"] <= epoch]
+        path.write_text("".join(ln + "\n" for ln in kept))
+
+
+def _checkpoint(trainer: Trainer, data: DataBundle, run_dir: Path, wall: float) -> None:
+    save_checkpoint(
+        run_dir / CHECKPOINT,
+        {
+            "config": trainer.cfg.to_toml(),
+            "data_dim": data.data_dim,
+            "trainer": trainer.state_dict(),
+            "wall_seconds": wall,
+        },
+    )
+
+
+def _fit(
+    trainer: Trainer, data: DataBundle, run_dir: Path, *, wall_before: float, command: str | None
+) -> dict[str, Any]:
+    cfg = trainer.cfg
+    device = trainer.device
+    x = data.train.x.to(device)
+    labels = data.train_labels.to(device) if trainer.model.n_classes else None
+    val = data.val if len(data.val.x) else None
+    start = time.perf_counter()
+    wall = wall_before
+    try:
+        while trainer.epoch < cfg.train.epochs:
+            t0 = time.perf_counter()
+            record: dict[str, Any] = trainer.train_epoch(x, labels)
+            record = {"epoch": trainer.epoch, "step": trainer.step, **record}
+            record["epoch_seconds"] = time.perf_counter() - t0
+            last = trainer.epoch == cfg.train.epochs
+            if val is not None and (trainer.epoch % cfg.train.eval_every == 0 or last):
+                scores = trainer.evaluate(val.x.to(device), val.y)
+                record |= {f"val_{k}": v for k, v in scores.items()}
+            wall = wall_before + time.perf_counter() - start
+            with open(run_dir / "metrics.jsonl", "a") as f:
+                f.write(json.dumps(record) + "\n")
+            _checkpoint(trainer, data, run_dir, wall)
+            if cfg.train.progress:
+                print(_epoch_line(record), file=sys.stderr)
+    except KeyboardInterrupt:
+        raise CheckpointError(
+            f"Interrupted during epoch {trainer.epoch + 1}. The checkpoint of epoch "
+            f"{trainer.epoch} is kept; continue with `aae train --resume {run_dir}`."
+        ) from None
+    return finish_run(trainer, data, run_dir, wall, command)
+
+
+def _epoch_line(record: dict[str, Any]) -> str:
+    keys = [
+        "loss_recon",
+        "loss_disc",
+        "loss_gen",
+        "disc_acc_real",
+        "disc_acc_fake",
+        "val_recon_mse_sum",
+        "val_c2st_accuracy",
+    ]
+    parts = [f"{k}={record[k]:.4g}" for k in keys if k in record]
+    return f"epoch {record['epoch']} ({record['epoch_seconds']:.1f}s) " + " ".join(parts)
+
+
+def finish_run(
+    trainer: Trainer, data: DataBundle, run_dir: Path, wall: float, command: str | None
+) -> dict[str, Any]:
+    """Final held-out numbers on validation and test, the figures, and ``summary.json``."""
+    cfg = trainer.cfg
+    summary: dict[str, Any] = {
+        "config": cfg.to_dict(),
+        "epochs": trainer.epoch,
+        "steps": trainer.step,
+        "seed": cfg.train.seed,
+        "wall_seconds": round(wall, 1),
+        "hardware": hardware_info(trainer.device),
+        "command": command,
+        "commit": git_commit(),
+    }
+    for name in ("val", "test"):
+        part = getattr(data, name)
+        if part is not None and len(part.x):
+            scores = trainer.evaluate(part.x.to(trainer.device), part.y)
+            summary[name] = scores
+    figures = make_figures(trainer.model, data, run_dir, seed=cfg.train.seed)
+    summary["figures"] = [str(p.relative_to(run_dir)) for p in figures]
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary

@@ -1,0 +1,133 @@
+"""The training loop. It owns the optimizers and RNG streams and knows nothing of files."""
+
+from __future__ import annotations
+
+import torch
+from tqdm.auto import tqdm
+
+from torch_aae.config import RunConfig
+from torch_aae.data.split import IndexBatcher
+from torch_aae.metrics import prior_match, reconstruction_error
+from torch_aae.model import AdversarialAutoencoder
+from torch_aae.training.optim import build_optimizers, build_schedulers
+from torch_aae.training.phases import disc_phase, gen_phase, recon_phase
+
+# Offsets that give each RNG stream of a run its own seed.
+_BATCH_STREAM, _PRIOR_STREAM, _EVAL_STREAM = 0, 1, 2
+
+
+class Trainer:
+    """Trains an :class:`AdversarialAutoencoder` on in-memory tensors.
+
+    ``x``: (n, data_dim) float tensor on the model's device; ``labels``: (n,) long tensor with
+    -1 for unlabeled rows, or None. Batches are drawn by index with a seeded generator.
+    """
+
+    def __init__(self, model: AdversarialAutoencoder, cfg: RunConfig):
+        self.model, self.cfg = model, cfg
+        self.device = next(model.parameters()).device
+        self.optimizers = build_optimizers(model, cfg.optim)
+        self.schedulers = build_schedulers(self.optimizers, cfg.optim)
+        seed = cfg.train.seed
+        self.batch_gen = torch.Generator().manual_seed(seed + _BATCH_STREAM)
+        self.prior_gen = torch.Generator().manual_seed(seed + _PRIOR_STREAM)
+        self.epoch = 0  # completed epochs
+        self.step = 0  # completed mini-batches
+
+    def train_step(self, x: torch.Tensor, labels: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        """Reconstruction, then regularization (discriminator step, then generator step)."""
+        model, opts, loss_cfg = self.model, self.optimizers, self.cfg.loss
+        out = recon_phase(model, opts["recon"], x, loss_cfg.recon, loss_cfg.recon_weight)
+        cond_labels = labels if model.n_classes else None
+        z_real = model.prior.sample(x.shape[0], self.prior_gen, cond_labels).to(self.device)
+        cond = model.condition(cond_labels)
+        z_fake = model.encode(x).z  # one pass after the recon update, shared by D and G steps
+        out |= disc_phase(model, opts["disc"], z_fake, z_real, cond)
+        out |= gen_phase(model, opts["gen"], z_fake, cond, loss_cfg.adv_weight)
+        self.step += 1
+        return out
+
+    def train_epoch(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, float]:
+        """One pass over ``x``; returns the mean of each loss and accuracy."""
+        self.model.train()
+        batcher = IndexBatcher(x.shape[0], self.cfg.train.batch_size, self.batch_gen)
+        batches = list(batcher.epoch_batches())
+        sums: dict[str, float | torch.Tensor] = {}
+        bar = tqdm(
+            batches,
+            desc=f"epoch {self.epoch + 1}/{self.cfg.train.epochs}",
+            disable=not self.cfg.train.progress,
+            leave=False,
+        )
+        for i, idx in enumerate(bar):
+            idx = idx.to(self.device)
+            out = self.train_step(x[idx], labels[idx] if labels is not None else None)
+            for k, v in out.items():
+                sums[k] = sums.get(k, 0.0) + v
+            if i % 20 == 0:
+                bar.set_postfix({k: f"{float(v) / (i + 1):.3g}" for k, v in sums.items()})
+        for sched in self.schedulers.values():
+            sched.step()
+        self.epoch += 1
+        means = {k: float(v) / len(batches) for k, v in sums.items()}
+        means |= {f"lr_{k}": opt.param_groups[0]["lr"] for k, opt in self.optimizers.items()}
+        return means
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor, batch_size: int = 1000, sample: bool = True) -> torch.Tensor:
+        """Codes of ``x`` in eval mode, in batches: (n, latent_dim) on the CPU."""
+        self.model.eval()
+        parts = [
+            self.model.encode(x[i : i + batch_size], sample).z for i in range(0, len(x), batch_size)
+        ]
+        return torch.cat(parts).cpu()
+
+    @torch.no_grad()
+    def evaluate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, float]:
+        """Held-out reconstruction error (all rows) and prior match (first ``n_eval`` rows).
+
+        Runs under a forked RNG so evaluating never changes the training stream.
+        """
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.cfg.train.seed + _EVAL_STREAM)
+            z = self.encode(x)
+            x_hat = torch.cat(
+                [
+                    self.model.decode(z[i : i + 1000].to(self.device)).cpu()
+                    for i in range(0, len(z), 1000)
+                ]
+            )
+        n = min(len(x), self.cfg.train.n_eval)
+        gen = torch.Generator().manual_seed(self.cfg.train.seed + _EVAL_STREAM)
+        z_prior = self.model.prior.sample(n, gen)
+        recon = reconstruction_error(x.cpu().numpy(), x_hat.numpy())
+        match = prior_match(z[:n].numpy(), z_prior.numpy(), seed=self.cfg.train.seed)
+        match["n_prior_match"] = match.pop("n")
+        return {f"recon_{k}": v for k, v in recon.items()} | match | {"n_recon": len(x)}
+
+    def state_dict(self) -> dict:
+        return {
+            "model": self.model.state_dict(),
+            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+            "schedulers": {k: s.state_dict() for k, s in self.schedulers.items()},
+            "rng": {
+                "batch": self.batch_gen.get_state(),
+                "prior": self.prior_gen.get_state(),
+                "torch": torch.get_rng_state(),
+            },
+            "epoch": self.epoch,
+            "step": self.step,
+        }
+
+    def load_state_dict(self, state: dict, restore_global_rng: bool = True) -> None:
+        """Restore everything; ``restore_global_rng=False`` leaves torch's global RNG alone."""
+        self.model.load_state_dict(state["model"])
+        for k, o in self.optimizers.items():
+            o.load_state_dict(state["optimizers"][k])
+        for k, s in self.schedulers.items():
+            s.load_state_dict(state["schedulers"][k])
+        self.batch_gen.set_state(state["rng"]["batch"])
+        self.prior_gen.set_state(state["rng"]["prior"])
+        if restore_global_rng:
+            torch.set_rng_state(state["rng"]["torch"])
+        self.epoch, self.step = int(state["epoch"]), int(state["step"])

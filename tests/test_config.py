@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import pytest
+
+from torch_aae.config import (
+    RunConfig,
+    config_from_dict,
+    flat_overrides,
+    load_config,
+    parse_override,
+)
+from torch_aae.errors import ConfigError
+
+
+def test_defaults_round_trip_through_toml(tmp_path):
+    cfg = RunConfig().replace(**{"model.latent_dim": 8, "optim.milestones": [3, 7]})
+    path = tmp_path / "c.toml"
+    path.write_text(cfg.to_toml())
+    assert load_config(path) == cfg
+
+
+def test_shipped_configs_load():
+    from pathlib import Path
+
+    configs = sorted((Path(__file__).parents[1] / "configs").glob("*.toml"))
+    assert configs, "configs/ is empty"
+    for path in configs:
+        load_config(path)
+
+
+def test_unknown_key_suggests_nearest():
+    with pytest.raises(ConfigError, match=r"model.latent_dims.*Did you mean 'latent_dim'"):
+        config_from_dict({"model": {"latent_dims": 2}})
+
+
+def test_unknown_section():
+    with pytest.raises(ConfigError, match=r"Unknown section '\[modle\]'.*model"):
+        config_from_dict({"modle": {}})
+
+
+def test_bad_choice_lists_valid_choices():
+    with pytest.raises(ConfigError, match=r"'gaussian', 'mixture', 'swiss_roll', 'uniform'"):
+        config_from_dict({"prior": {"type": "cauchy"}})
+
+
+@pytest.mark.parametrize(
+    "section,key,value,match",
+    [
+        ("train", "epochs", "ten", "must be of type int"),
+        ("train", "epochs", 0, "must be > 0"),
+        ("train", "progress", 1, "true or false"),
+        ("optim", "lr_recon", True, "must be a number"),
+        ("optim", "momentum_adv", 1.5, r"\[0, 1\)"),
+        ("model", "encoder_hidden", 1000, "list of int"),
+        ("model", "encoder_hidden", [1000, 0], "widths must be > 0"),
+    ],
+)
+def test_bad_values(section, key, value, match):
+    with pytest.raises(ConfigError, match=match):
+        config_from_dict({section: {key: value}})
+
+
+def test_int_accepted_for_float():
+    assert config_from_dict({"prior": {"std": 5}}).prior.std == 5.0
+
+
+def test_two_d_prior_needs_two_d_code():
+    with pytest.raises(ConfigError, match="latent_dim = 2"):
+        config_from_dict({"prior": {"type": "mixture"}, "model": {"latent_dim": 8}})
+
+
+def test_label_conditioning_needs_component_prior():
+    with pytest.raises(ConfigError, match="mixture"):
+        config_from_dict({"model": {"label_conditioning": "one_hot"}})
+
+
+def test_overrides():
+    assert parse_override("train.epochs=5") == ("train.epochs", 5)
+    assert parse_override("prior.type=mixture") == ("prior.type", "mixture")
+    assert parse_override("model.encoder_hidden=[10, 20]") == ("model.encoder_hidden", [10, 20])
+    cfg = load_config(None, ["train.epochs=5", "model.encoder_hidden=[10,20]"])
+    assert cfg.train.epochs == 5 and cfg.model.encoder_hidden == (10, 20)
+    with pytest.raises(ConfigError, match="section.key=value"):
+        parse_override("epochs")
+
+
+def test_flat_overrides():
+    assert flat_overrides({"latent_dim": 3, "prior": "uniform"}) == {
+        "model.latent_dim": 3,
+        "prior.type": "uniform",
+    }
+    with pytest.raises(ConfigError, match="Did you mean 'epochs'"):
+        flat_overrides({"epoch": 3})
+
+
+def test_bad_toml_file(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[model\nlatent_dim = 2")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "missing.toml")

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from torch_aae.config import ModelConfig, OptimConfig, PriorConfig
+from torch_aae.losses import disc_loss, gen_loss, recon_loss
+from torch_aae.model import AdversarialAutoencoder
+from torch_aae.training.optim import build_optimizers
+from torch_aae.training.phases import disc_phase, gen_phase, recon_phase
+
+
+def test_disc_loss_targets_prior_real_codes_fake():
+    confident_right = disc_loss(torch.full((4,), 10.0), torch.full((4,), -10.0))
+    confident_wrong = disc_loss(torch.full((4,), -10.0), torch.full((4,), 10.0))
+    assert confident_right < 1e-3 < 10 < confident_wrong
+
+
+def test_gen_loss_rewards_codes_called_real():
+    assert gen_loss(torch.full((4,), 10.0)) < 1e-3
+    assert gen_loss(torch.full((4,), -10.0)) > 9
+    # non-saturating: the gradient stays large when D rejects the codes confidently
+    logits = torch.full((4,), -10.0, requires_grad=True)
+    gen_loss(logits).backward()
+    assert (logits.grad < -0.2).all()
+
+
+def test_recon_loss_sums_features_and_averages_batch():
+    x = torch.zeros(2, 3)
+    x_hat = torch.tensor([[1.0, 1.0, 0.0], [0.0, 0.0, 2.0]])
+    assert recon_loss(x_hat, x, "mse").item() == pytest.approx((2 + 4) / 2)
+    p = torch.full((1, 4), 0.5)
+    assert recon_loss(p, torch.ones(1, 4), "bce").item() == pytest.approx(4 * 0.6931, rel=1e-3)
+
+
+def _model(label_conditioning="none"):
+    torch.manual_seed(0)
+    prior = PriorConfig(type="mixture") if label_conditioning != "none" else PriorConfig()
+    cfg = ModelConfig(
+        encoder_hidden=(16,),
+        decoder_hidden=(16,),
+        disc_hidden=(8,),
+        label_conditioning=label_conditioning,
+        init_std=0.1,
+    )
+    model = AdversarialAutoencoder(12, cfg, prior)
+    return model, build_optimizers(model, OptimConfig(lr_recon=0.1))
+
+
+def _moved(before, model):
+    now = dict(model.named_parameters())
+    return {name.split(".")[0] for name, p in before.items() if not torch.equal(p, now[name])}
+
+
+def _snapshot(model):
+    return {k: v.detach().clone() for k, v in model.named_parameters()}
+
+
+def test_each_phase_moves_only_its_own_parameters():
+    model, opts = _model()
+    x = torch.rand(8, 12)
+    before = _snapshot(model)
+    recon_phase(model, opts["recon"], x)
+    assert _moved(before, model) == {"encoder", "decoder"}
+
+    before = _snapshot(model)
+    z = model.encode(x).z
+    disc_phase(model, opts["disc"], z, model.prior.sample(8))
+    assert _moved(before, model) == {"discriminator"}
+
+    before = _snapshot(model)
+    gen_phase(model, opts["gen"], z)
+    assert _moved(before, model) == {"encoder"}
+    # D is trainable again after the generator step
+    assert all(p.requires_grad for p in model.discriminator.parameters())
+
+
+def test_disc_step_lowers_disc_loss_and_gen_step_lowers_gen_loss():
+    model, opts = _model()
+    x = torch.rand(64, 12)
+    z_real = model.prior.sample(64, torch.Generator().manual_seed(0)) * 3 + 2
+    for _ in range(20):
+        z = model.encode(x).z
+        before = disc_loss(model.discriminator(z_real), model.discriminator(z)).item()
+        disc_phase(model, opts["disc"], z, z_real)
+    after = disc_loss(model.discriminator(z_real), model.discriminator(model.encode(x).z)).item()
+    assert after < before
+    g_before = gen_loss(model.discriminator(model.encode(x).z)).item()
+    for _ in range(5):
+        gen_phase(model, opts["gen"], model.encode(x).z)
+    assert gen_loss(model.discriminator(model.encode(x).z)).item() < g_before
+
+
+def test_shared_encoder_pass_equals_separate_passes():
+    """Fusing the D and G steps' encoder pass gives the same update as two passes."""
+    model, opts = _model()
+    twin = copy.deepcopy(model)
+    twin_opts = build_optimizers(twin, OptimConfig(lr_recon=0.1))
+    x = torch.rand(8, 12)
+    z_real = model.prior.sample(8, torch.Generator().manual_seed(1))
+    z = model.encode(x).z
+    disc_phase(model, opts["disc"], z, z_real)
+    gen_phase(model, opts["gen"], z)
+    disc_phase(twin, twin_opts["disc"], twin.encode(x).z.detach(), z_real)
+    gen_phase(twin, twin_opts["gen"], twin.encode(x).z)
+    for a, b in zip(model.parameters(), twin.parameters(), strict=True):
+        assert torch.allclose(a, b, atol=1e-7)
+
+
+def test_label_conditioning_feeds_one_hot_plus_unlabeled_slot():
+    model, _ = _model("one_hot")
+    cond = model.condition(torch.tensor([3, -1]))
+    assert cond.shape == (2, 11)
+    assert cond[0, 3] == 1 and cond[0].sum() == 1
+    assert cond[1, 10] == 1 and cond[1].sum() == 1
+    assert model.discriminator(torch.zeros(2, 2), cond).shape == (2,)
+
+
+@pytest.mark.parametrize("kind", ["deterministic", "gaussian", "universal"])
+def test_encoder_kinds(kind):
+    torch.manual_seed(0)
+    cfg = ModelConfig(latent_dim=3, encoder_hidden=(16,), decoder_hidden=(16,), encoder_type=kind)
+    model = AdversarialAutoencoder(12, cfg, PriorConfig())
+    x = torch.rand(5, 12)
+    out = model.encode(x)
+    assert out.z.shape == out.mean.shape == (5, 3)
+    assert torch.equal(model.encode(x, sample=False).z, model.encode(x, sample=False).z)
+    stochastic = not torch.equal(model.encode(x).z, model.encode(x).z)
+    assert stochastic == (kind != "deterministic")
+    assert (out.logvar is not None) == (kind == "gaussian")

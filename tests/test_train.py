@@ -1,0 +1,190 @@
+"""End-to-end: real MNIST subsets, tiny networks, the library and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from torch_aae import AAE, load_model, resume_run, train_run
+from torch_aae.cli import main
+from torch_aae.errors import CheckpointError, ConfigError
+from torch_aae.training.checkpoint import load_checkpoint
+
+
+def _weights(run_dir):
+    return load_checkpoint(run_dir)["trainer"]["model"]
+
+
+def test_train_run_writes_everything(tiny_cfg, tmp_path):
+    summary = train_run(tiny_cfg, tmp_path / "run")
+    run = tmp_path / "run"
+    for name in ("config.toml", "checkpoint.pt", "metrics.jsonl", "summary.json"):
+        assert (run / name).is_file(), name
+    for fig in ("latent.png", "manifold.png", "reconstructions.png", "samples.png", "curves.png"):
+        assert (run / "figures" / fig).stat().st_size > 1000, fig
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records] == [1, 2]
+    assert {"loss_recon", "loss_disc", "loss_gen", "disc_acc_real", "disc_acc_fake"} <= set(
+        records[0]
+    )
+    assert "val_recon_mse_sum" in records[-1] and "val_c2st_accuracy" in records[-1]
+    for split in ("val", "test"):
+        assert 0 <= summary[split]["c2st_accuracy"] <= 1
+        assert summary[split]["recon_mse_sum"] > 0
+    assert summary["test"]["n_recon"] == 10000
+    assert summary["hardware"] and summary["wall_seconds"] > 0
+
+
+def test_same_seed_same_run(tiny_cfg, tmp_path):
+    train_run(tiny_cfg, tmp_path / "a")
+    train_run(tiny_cfg, tmp_path / "b")
+    train_run(tiny_cfg.replace(**{"train.seed": 1}), tmp_path / "c")
+    a, b, c = _weights(tmp_path / "a"), _weights(tmp_path / "b"), _weights(tmp_path / "c")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_resume_matches_uninterrupted_run(tiny_cfg, tmp_path):
+    cfg = tiny_cfg.replace(**{"train.epochs": 3})
+    train_run(cfg, tmp_path / "full")
+    train_run(cfg.replace(**{"train.epochs": 1}), tmp_path / "part")
+    resume_run(tmp_path / "part", epochs=3)
+    full, part = _weights(tmp_path / "full"), _weights(tmp_path / "part")
+    assert all(torch.equal(full[k], part[k]) for k in full)
+    lines = (tmp_path / "part" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3]
+
+
+def test_existing_run_dir_is_refused_and_kept(tiny_cfg, tmp_path):
+    train_run(tiny_cfg, tmp_path / "run")
+    before = (tmp_path / "run" / "checkpoint.pt").read_bytes()
+    with pytest.raises(CheckpointError, match="--resume"):
+        train_run(tiny_cfg, tmp_path / "run")
+    assert (tmp_path / "run" / "checkpoint.pt").read_bytes() == before
+    train_run(tiny_cfg, tmp_path / "run", overwrite=True)
+
+
+def test_label_conditioned_run(tiny_cfg, tmp_path):
+    cfg = tiny_cfg.replace(
+        **{"prior.type": "swiss_roll", "model.label_conditioning": "one_hot", "data.n_labeled": 100}
+    )
+    summary = train_run(cfg, tmp_path / "run")
+    assert (tmp_path / "run" / "figures" / "samples.png").is_file()
+    assert summary["test"]["recon_mse_sum"] > 0
+    model = load_model(tmp_path / "run")
+    assert model.n_classes == 10
+
+
+def test_estimator_save_load_identical(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 6)).astype(np.float32)
+    est = AAE(
+        latent_dim=2,
+        epochs=2,
+        batch_size=50,
+        encoder_hidden=[16],
+        decoder_hidden=[16],
+        disc_hidden=[8],
+        decoder_output="linear",
+        progress=False,
+        device="cpu",
+    ).fit(X)
+    Z = est.transform(X)
+    assert Z.shape == (300, 2)
+    assert est.inverse_transform(Z).shape == (300, 6)
+    est.save(tmp_path / "m.pt")
+    loaded = AAE.load(tmp_path / "m.pt")
+    np.testing.assert_array_equal(loaded.transform(X), Z)
+    np.testing.assert_array_equal(loaded.sample(5, seed=1), est.sample(5, seed=1))
+    assert len(est.history_) == 2
+
+
+def test_estimator_rejects_bad_arrays():
+    from torch_aae.errors import DataError
+
+    with pytest.raises(DataError, match="NaN"):
+        AAE(epochs=1).fit(np.array([[0.0, np.nan]]))
+    with pytest.raises(DataError, match="2-D"):
+        AAE(epochs=1).fit(np.zeros(5))
+    with pytest.raises(RuntimeError, match="not fitted"):
+        AAE().transform(np.zeros((2, 2)))
+    with pytest.raises(ConfigError, match="Unknown parameter"):
+        AAE(latnt_dim=3).fit(np.zeros((4, 2)))
+
+
+def _cli_args(data_dir, out, *extra):
+    sets = [
+        "data.n_train=600",
+        "data.val_size=200",
+        "model.encoder_hidden=[64]",
+        "model.decoder_hidden=[64]",
+        "model.disc_hidden=[32]",
+        "train.epochs=1",
+        "train.batch_size=50",
+        "train.n_eval=200",
+        "data.download=false",
+    ]
+    args = ["train", "--data-dir", str(data_dir), "--out", str(out), "--no-progress"]
+    for s in sets:
+        args += ["--set", s]
+    return args + list(extra)
+
+
+def test_cli_train_resume_sample_encode_evaluate(data_dir, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(_cli_args(data_dir, run)) == 0
+    assert main(["train", "--resume", str(run), "--epochs", "2", "--no-progress"]) == 0
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
+    assert main(["sample", str(run), "-n", "20", "--out", str(tmp_path / "s.npy")]) == 0
+    assert np.load(tmp_path / "s.npy").shape == (20, 784)
+    assert main(["sample", str(run), "-n", "20", "--out", str(tmp_path / "s.png")]) == 0
+    assert main(["encode", str(run), "--split", "val", "--out", str(tmp_path / "z.npy")]) == 0
+    assert np.load(tmp_path / "z.npy").shape == (200, 2)
+    capsys.readouterr()
+    assert main(["evaluate", str(run), "--split", "test"]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert scores["split"] == "test" and scores["n_recon"] == 10000 and scores["recon_mse_sum"] > 0
+    assert main(["plot", str(run)]) == 0
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--set", "model.latent_dims=3"], "Did you mean 'latent_dim'"),
+        (["--set", "prior.type=cauchy"], "'gaussian', 'mixture'"),
+        (["--set", "train.epochs=many"], "must be of type int"),
+    ],
+)
+def test_cli_bad_config_exits_nonzero_with_message(data_dir, tmp_path, capsys, extra, message):
+    assert main(_cli_args(data_dir, tmp_path / "run", *extra)) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_cli_missing_data_names_places(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TORCH_AAE_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    args = _cli_args(tmp_path / "empty", tmp_path / "run")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "empty") in err and str(tmp_path / "env") in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_cli_existing_out_refused(data_dir, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(_cli_args(data_dir, run)) == 0
+    assert main(_cli_args(data_dir, run)) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert main(_cli_args(data_dir, run, "--overwrite")) == 0
+
+
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    assert main(["sample", str(tmp_path / "run"), "--out", str(tmp_path / "s.npy")]) == 2
+    assert "not a readable torch-aae checkpoint" in capsys.readouterr().err
