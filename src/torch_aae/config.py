@@ -94,7 +94,7 @@ class TrainConfig:
     device: Literal["auto", "cpu", "cuda"] = "auto"
     eval_every: int = 5  # epochs between held-out evaluations (and always at the end)
     n_eval: int = 2000  # held-out examples used for the prior-match number each evaluation
-    progress: bool = True  # a progress bar with live losses
+    progress: bool = True  # a progress bar with live losses (epoch lines are always printed)
 
 
 @dataclass(frozen=True)

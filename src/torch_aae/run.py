@@ -187,8 +187,7 @@ def _fit(
             with open(run_dir / "metrics.jsonl", "a") as f:
                 f.write(json.dumps(record) + "\n")
             _checkpoint(trainer, data, run_dir, wall)
-            if cfg.train.progress:
-                print(_epoch_line(record), file=sys.stderr)
+            print(_epoch_line(record), file=sys.stderr, flush=True)
     except KeyboardInterrupt:
         raise CheckpointError(
             f"Interrupted during epoch {trainer.epoch + 1}. The checkpoint of epoch "
