@@ -188,3 +188,47 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path, capsys):
     (tmp_path / "run" / "checkpoint.pt").write_bytes(b"not a checkpoint")
     assert main(["sample", str(tmp_path / "run"), "--out", str(tmp_path / "s.npy")]) == 2
     assert "not a readable torch-aae checkpoint" in capsys.readouterr().err
+
+
+def test_cli_trains_on_user_csv(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 5))
+    y = (x[:, 0] > 0).astype(int)
+    table = np.column_stack([x, y])
+    path = tmp_path / "table.csv"
+    np.savetxt(path, table, delimiter=",", header="a,b,c,d,e,label", comments="")
+    run = tmp_path / "run"
+    args = [
+        "train",
+        "--out",
+        str(run),
+        "--no-progress",
+        "--set",
+        f"data.dataset={json.dumps(str(path))}",
+        "--set",
+        "data.label_key=label",
+        "--set",
+        "data.val_size=100",
+        "--set",
+        "model.decoder_output=linear",
+        "--set",
+        "model.encoder_hidden=[16]",
+        "--set",
+        "model.decoder_hidden=[16]",
+        "--set",
+        "model.disc_hidden=[8]",
+        "--set",
+        "train.epochs=1",
+        "--set",
+        "train.batch_size=50",
+    ]
+    assert main(args) == 0
+    summary = json.loads((run / "summary.json").read_text())
+    assert "test" not in summary and summary["val"]["n_recon"] == 100
+    assert (run / "figures" / "latent.png").is_file()
+    assert not (run / "figures" / "samples.png").exists()  # tabular rows are not images
+    assert main(["encode", str(run), "--input", str(tmp_path / "x.npy"), "--out", "z.npy"]) == 2
+    np.save(tmp_path / "x.npy", x.astype(np.float32))
+    out = tmp_path / "z.npy"
+    assert main(["encode", str(run), "--input", str(tmp_path / "x.npy"), "--out", str(out)]) == 0
+    assert np.load(out).shape == (400, 2)
