@@ -13,6 +13,7 @@ from torch_aae import plots
 from torch_aae.model import AdversarialAutoencoder
 from torch_aae.priors import GaussianPrior, UniformPrior
 from torch_aae.training.data import DataBundle
+from torch_aae.training.trainer import HEADLINE_METRICS
 
 
 @torch.no_grad()
@@ -97,14 +98,5 @@ def make_figures(
     metrics_path = Path(run_dir) / "metrics.jsonl"
     if metrics_path.is_file():
         records = [json.loads(line) for line in metrics_path.read_text().splitlines() if line]
-        keys = [
-            "loss_recon",
-            "loss_disc",
-            "loss_gen",
-            "disc_acc_real",
-            "disc_acc_fake",
-            "val_recon_mse_sum",
-            "val_c2st_accuracy",
-        ]
-        paths.append(plots.plot_curves(records, keys, out / "curves.png"))
+        paths.append(plots.plot_curves(records, HEADLINE_METRICS, out / "curves.png"))
     return paths

@@ -25,7 +25,7 @@ from torch_aae.figures import make_figures
 from torch_aae.model import AdversarialAutoencoder
 from torch_aae.training.checkpoint import load_checkpoint, save_checkpoint
 from torch_aae.training.data import DataBundle, load_data
-from torch_aae.training.trainer import Trainer
+from torch_aae.training.trainer import HEADLINE_METRICS, Trainer
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -197,16 +197,7 @@ def _fit(
 
 
 def _epoch_line(record: dict[str, Any]) -> str:
-    keys = [
-        "loss_recon",
-        "loss_disc",
-        "loss_gen",
-        "disc_acc_real",
-        "disc_acc_fake",
-        "val_recon_mse_sum",
-        "val_c2st_accuracy",
-    ]
-    parts = [f"{k}={record[k]:.4g}" for k in keys if k in record]
+    parts = [f"{k}={record[k]:.4g}" for k in HEADLINE_METRICS if k in record]
     return f"epoch {record['epoch']} ({record['epoch_seconds']:.1f}s) " + " ".join(parts)
 
 

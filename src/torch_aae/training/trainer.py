@@ -15,6 +15,17 @@ from torch_aae.training.phases import disc_phase, gen_phase, recon_phase
 # Offsets that give each RNG stream of a run its own seed.
 _BATCH_STREAM, _PRIOR_STREAM, _EVAL_STREAM = 0, 1, 2
 
+# The numbers shown per epoch and plotted as curves.
+HEADLINE_METRICS = (
+    "loss_recon",
+    "loss_disc",
+    "loss_gen",
+    "disc_acc_real",
+    "disc_acc_fake",
+    "val_recon_mse_sum",
+    "val_c2st_accuracy",
+)
+
 
 class Trainer:
     """Trains an :class:`AdversarialAutoencoder` on in-memory tensors.
