@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from torch_aae.config import load_config
-from torch_aae.errors import AAEError, DataError
+from torch_aae.errors import AAEError, DataError, TrainingInterrupted
 
 
 def _add_train(sub) -> None:
@@ -187,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         COMMANDS[args.command](args)
+    except TrainingInterrupted as err:
+        print(str(err), file=sys.stderr)
+        return 130
     except AAEError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

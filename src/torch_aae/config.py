@@ -94,6 +94,8 @@ class TrainConfig:
     device: Literal["auto", "cpu", "cuda"] = "auto"
     eval_every: int = 5  # epochs between held-out evaluations (and always at the end)
     n_eval: int = 2000  # held-out examples used for the prior-match number each evaluation
+    checkpoint_every: int = 0  # also checkpoint every this many steps (0: at epoch ends only)
+    on_nonfinite: Literal["stop", "rollback"] = "stop"  # rollback: last checkpoint, lr / 2
     progress: bool = True  # a progress bar with live losses (epoch lines are always printed)
 
 
@@ -214,6 +216,8 @@ def _validate_section(name: str, section: Any) -> None:
         for key in ("encoder_hidden", "decoder_hidden", "disc_hidden"):
             if any(w <= 0 for w in getattr(section, key)):
                 raise ConfigError(f"model.{key} widths must be > 0, got {getattr(section, key)}")
+    if name == "train" and section.checkpoint_every < 0:
+        raise ConfigError(f"train.checkpoint_every must be >= 0, got {section.checkpoint_every}")
     if name == "prior" and section.high <= section.low:
         raise ConfigError(f"prior.high ({section.high}) must be greater than prior.low")
     if name == "data" and section.val_size < 0:

@@ -15,3 +15,11 @@ class DataError(AAEError):
 
 class CheckpointError(AAEError):
     """A run directory or checkpoint that cannot be written or read."""
+
+
+class NonFiniteError(AAEError):
+    """A loss or weight became NaN or infinite during training."""
+
+
+class TrainingInterrupted(AAEError):
+    """Training was stopped by SIGINT/SIGTERM after saving a checkpoint."""

@@ -10,8 +10,10 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ import torch
 
 from torch_aae.config import RunConfig, config_from_dict, tomllib
 from torch_aae.device import resolve_device
-from torch_aae.errors import CheckpointError, ConfigError
+from torch_aae.errors import CheckpointError, ConfigError, NonFiniteError, TrainingInterrupted
 from torch_aae.figures import make_figures
 from torch_aae.model import AdversarialAutoencoder
 from torch_aae.training.checkpoint import load_checkpoint, save_checkpoint
@@ -104,6 +106,7 @@ def train_run(
     _prepare_dir(run_dir, overwrite)
     (run_dir / "config.toml").write_text(cfg.to_toml())
     trainer = Trainer(model, cfg)
+    _checkpoint(trainer, data, run_dir, 0.0)  # step 0: resumable even if killed in epoch 1
     return _fit(trainer, data, run_dir, wall_before=0.0, command=command)
 
 
@@ -152,6 +155,13 @@ def _truncate_metrics(path: Path, epoch: int) -> None:
 
 
 def _checkpoint(trainer: Trainer, data: DataBundle, run_dir: Path, wall: float) -> None:
+    """Save the trainer's state, refusing to overwrite a good checkpoint with non-finite weights."""
+    bad = [n for n, p in trainer.model.named_parameters() if not torch.isfinite(p).all()]
+    if bad:
+        raise NonFiniteError(
+            f"Weights {', '.join(bad[:3])} are not finite at step {trainer.step}; the last good "
+            "checkpoint is kept. Lower the learning rates or set train.on_nonfinite = 'rollback'."
+        )
     save_checkpoint(
         run_dir / CHECKPOINT,
         {
@@ -163,6 +173,30 @@ def _checkpoint(trainer: Trainer, data: DataBundle, run_dir: Path, wall: float) 
     )
 
 
+class _StopRequest:
+    """While active, SIGINT and SIGTERM only set a flag; training checks it between steps."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopRequest:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.signal = signum
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+MAX_ROLLBACKS = 3
+
+
 def _fit(
     trainer: Trainer, data: DataBundle, run_dir: Path, *, wall_before: float, command: str | None
 ) -> dict[str, Any]:
@@ -172,28 +206,54 @@ def _fit(
     labels = data.train_labels.to(device) if trainer.model.n_classes else None
     val = data.val if len(data.val.x) else None
     start = time.perf_counter()
-    wall = wall_before
-    try:
+    every = cfg.train.checkpoint_every
+    rollbacks = 0
+
+    def elapsed() -> float:
+        return wall_before + time.perf_counter() - start
+
+    with _StopRequest() as stop:
+
+        def after_step() -> bool:
+            if every and trainer.step % every == 0 and stop.signal is None:
+                _checkpoint(trainer, data, run_dir, elapsed())
+            return stop.signal is not None
+
         while trainer.epoch < cfg.train.epochs:
             t0 = time.perf_counter()
-            record: dict[str, Any] = trainer.train_epoch(x, labels)
+            try:
+                record = trainer.train_epoch(x, labels, after_step)
+            except NonFiniteError:
+                if cfg.train.on_nonfinite != "rollback" or rollbacks == MAX_ROLLBACKS:
+                    raise
+                rollbacks += 1
+                trainer.load_state_dict(load_checkpoint(run_dir / CHECKPOINT)["trainer"])
+                trainer.scale_lr(0.5)
+                print(
+                    f"non-finite loss: rolled back to step {trainer.step}, lr halved "
+                    f"({rollbacks}/{MAX_ROLLBACKS})",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                continue
+            if record is None:  # SIGINT / SIGTERM: save where we are and stop cleanly
+                _checkpoint(trainer, data, run_dir, elapsed())
+                raise TrainingInterrupted(
+                    f"Stopped by signal {stop.signal} at step {trainer.step} (epoch "
+                    f"{trainer.epoch + 1}); checkpoint saved. Continue with "
+                    f"`aae train --resume {run_dir}`."
+                )
             record = {"epoch": trainer.epoch, "step": trainer.step, **record}
             record["epoch_seconds"] = time.perf_counter() - t0
             last = trainer.epoch == cfg.train.epochs
             if val is not None and (trainer.epoch % cfg.train.eval_every == 0 or last):
                 scores = trainer.evaluate(val.x.to(device), val.y)
                 record |= {f"val_{k}": v for k, v in scores.items()}
-            wall = wall_before + time.perf_counter() - start
             with open(run_dir / "metrics.jsonl", "a") as f:
                 f.write(json.dumps(record) + "\n")
-            _checkpoint(trainer, data, run_dir, wall)
+            _checkpoint(trainer, data, run_dir, elapsed())
             print(_epoch_line(record), file=sys.stderr, flush=True)
-    except KeyboardInterrupt:
-        raise CheckpointError(
-            f"Interrupted during epoch {trainer.epoch + 1}. The checkpoint of epoch "
-            f"{trainer.epoch} is kept; continue with `aae train --resume {run_dir}`."
-        ) from None
-    return finish_run(trainer, data, run_dir, wall, command)
+    return finish_run(trainer, data, run_dir, elapsed(), command)
 
 
 def _epoch_line(record: dict[str, Any]) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from tqdm.auto import tqdm
 
 from torch_aae.config import RunConfig
 from torch_aae.data.split import IndexBatcher
+from torch_aae.errors import NonFiniteError
 from torch_aae.metrics import prior_match, reconstruction_error
 from torch_aae.model import AdversarialAutoencoder
 from torch_aae.training.optim import build_optimizers, build_schedulers
@@ -14,6 +17,8 @@ from torch_aae.training.phases import disc_phase, gen_phase, recon_phase
 
 # Offsets that give each RNG stream of a run its own seed.
 _BATCH_STREAM, _PRIOR_STREAM, _EVAL_STREAM = 0, 1, 2
+
+_PHASES = {"loss_recon": "reconstruction", "loss_disc": "discriminator", "loss_gen": "generator"}
 
 # The numbers shown per epoch and plotted as curves.
 HEADLINE_METRICS = (
@@ -44,6 +49,9 @@ class Trainer:
         self.prior_gen = torch.Generator().manual_seed(seed + _PRIOR_STREAM)
         self.epoch = 0  # completed epochs
         self.step = 0  # completed mini-batches
+        self.batch_in_epoch = 0  # completed mini-batches of the current epoch
+        self._epoch_rng: torch.Tensor | None = None  # batch RNG state at the epoch's start
+        self._sums: dict[str, float | torch.Tensor] = {}  # running sums of the epoch's losses
 
     def train_step(self, x: torch.Tensor, labels: torch.Tensor | None) -> dict[str, torch.Tensor]:
         """Reconstruction, then regularization (discriminator step, then generator step)."""
@@ -56,33 +64,64 @@ class Trainer:
         out |= disc_phase(model, opts["disc"], z_fake, z_real, cond)
         out |= gen_phase(model, opts["gen"], z_fake, cond, loss_cfg.adv_weight)
         self.step += 1
+        for name, value in out.items():
+            if name.startswith("loss_") and not torch.isfinite(value):
+                raise NonFiniteError(
+                    f"{name} became {float(value)} in the {_PHASES[name]} phase at step "
+                    f"{self.step} (epoch {self.epoch + 1}). The last good checkpoint is kept; "
+                    "lower the learning rates, or set train.on_nonfinite = 'rollback'."
+                )
         return out
 
-    def train_epoch(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, float]:
-        """One pass over ``x``; returns the mean of each loss and accuracy."""
+    def train_epoch(
+        self,
+        x: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        after_step: Callable[[], bool] | None = None,
+    ) -> dict[str, float] | None:
+        """One pass over ``x``; returns the mean of each loss and accuracy.
+
+        Continues a partly done epoch (after a mid-epoch resume) by replaying its permutation.
+        ``after_step`` runs after every step; when it returns True the epoch stops there and
+        None is returned (the trainer's state is then consistent and can be checkpointed).
+        """
         self.model.train()
+        if self.batch_in_epoch == 0:
+            self._epoch_rng = self.batch_gen.get_state()
+            self._sums = {}
+        else:
+            self.batch_gen.set_state(self._epoch_rng)  # the same permutation as before the stop
         batcher = IndexBatcher(x.shape[0], self.cfg.train.batch_size, self.batch_gen)
         batches = list(batcher.epoch_batches())
-        sums: dict[str, float | torch.Tensor] = {}
         bar = tqdm(
-            batches,
+            range(self.batch_in_epoch, len(batches)),
             desc=f"epoch {self.epoch + 1}/{self.cfg.train.epochs}",
             disable=not self.cfg.train.progress,
             leave=False,
         )
-        for i, idx in enumerate(bar):
-            idx = idx.to(self.device)
+        for i in bar:
+            idx = batches[i].to(self.device)
             out = self.train_step(x[idx], labels[idx] if labels is not None else None)
             for k, v in out.items():
-                sums[k] = sums.get(k, 0.0) + v
+                self._sums[k] = self._sums.get(k, 0.0) + v
+            self.batch_in_epoch = i + 1
             if i % 20 == 0:
-                bar.set_postfix({k: f"{float(v) / (i + 1):.3g}" for k, v in sums.items()})
+                bar.set_postfix({k: f"{float(v) / (i + 1):.3g}" for k, v in self._sums.items()})
+            if after_step is not None and after_step():
+                return None
         for sched in self.schedulers.values():
             sched.step()
         self.epoch += 1
-        means = {k: float(v) / len(batches) for k, v in sums.items()}
+        self.batch_in_epoch = 0
+        means = {k: float(v) / len(batches) for k, v in self._sums.items()}
         means |= {f"lr_{k}": opt.param_groups[0]["lr"] for k, opt in self.optimizers.items()}
         return means
+
+    def scale_lr(self, factor: float) -> None:
+        """Multiply every learning rate (now and after later milestones) by ``factor``."""
+        for opt in self.optimizers.values():
+            for group in opt.param_groups:
+                group["lr"] *= factor
 
     @torch.no_grad()
     def encode(self, x: torch.Tensor, batch_size: int = 1000, sample: bool = True) -> torch.Tensor:
@@ -128,6 +167,9 @@ class Trainer:
             },
             "epoch": self.epoch,
             "step": self.step,
+            "batch_in_epoch": self.batch_in_epoch,
+            "epoch_rng": self._epoch_rng if self.batch_in_epoch else None,
+            "sums": dict(self._sums) if self.batch_in_epoch else {},
         }
 
     def load_state_dict(self, state: dict, restore_global_rng: bool = True) -> None:
@@ -142,3 +184,5 @@ class Trainer:
         if restore_global_rng:
             torch.set_rng_state(state["rng"]["torch"])
         self.epoch, self.step = int(state["epoch"]), int(state["step"])
+        self.batch_in_epoch = int(state["batch_in_epoch"])
+        self._epoch_rng, self._sums = state["epoch_rng"], dict(state["sums"])

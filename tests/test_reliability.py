@@ -1,0 +1,161 @@
+"""Stops, kills and numerical failures lose nothing and resume exactly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from torch_aae import resume_run, train_run
+from torch_aae.errors import NonFiniteError
+from torch_aae.training.checkpoint import load_checkpoint
+
+
+def _weights(run_dir):
+    return load_checkpoint(run_dir)["trainer"]["model"]
+
+
+def _same(a, b):
+    return all(torch.equal(a[k], b[k]) for k in a)
+
+
+def _long_cfg(tiny_cfg):
+    # 12 steps per epoch of a tiny model; long enough to be stopped in the middle
+    return tiny_cfg.replace(
+        **{"train.epochs": 30, "train.checkpoint_every": 5, "train.eval_every": 100}
+    )
+
+
+def _train_in_subprocess(cfg, run_dir):
+    script = (
+        "import sys; from torch_aae.config import config_from_dict, tomllib; "
+        "from torch_aae.run import train_run; "
+        "cfg = config_from_dict(tomllib.loads(sys.stdin.read())); "
+        f"train_run(cfg, {str(run_dir)!r})"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    proc.stdin.write(cfg.to_toml())
+    proc.stdin.close()
+    return proc
+
+
+def _wait_for_mid_epoch_checkpoint(run_dir, proc, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            state = load_checkpoint(run_dir)["trainer"]
+            if state["epoch"] >= 2 and state["batch_in_epoch"] > 0:
+                return
+        except Exception:  # not written yet
+            pass
+        time.sleep(0.02)
+    pytest.fail("training finished or timed out before a mid-epoch checkpoint appeared")
+
+
+def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(tiny_cfg, tmp_path):
+    cfg = _long_cfg(tiny_cfg)
+    proc = _train_in_subprocess(cfg, tmp_path / "killed")
+    _wait_for_mid_epoch_checkpoint(tmp_path / "killed", proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    state = load_checkpoint(tmp_path / "killed")["trainer"]
+    assert state["epoch"] < 30, "the process finished before it was killed"
+    resume_run(tmp_path / "killed")
+    train_run(cfg, tmp_path / "whole")
+    assert _same(_weights(tmp_path / "killed"), _weights(tmp_path / "whole"))
+
+
+def test_sigterm_saves_checkpoint_and_says_how_to_resume(tiny_cfg, tmp_path):
+    cfg = _long_cfg(tiny_cfg)
+    proc = _train_in_subprocess(cfg, tmp_path / "stopped")
+    _wait_for_mid_epoch_checkpoint(tmp_path / "stopped", proc)
+    proc.send_signal(signal.SIGTERM)
+    err = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert proc.returncode != 0
+    assert "aae train --resume" in err and "Traceback" in err  # raised TrainingInterrupted
+    resume_run(tmp_path / "stopped")
+    train_run(cfg, tmp_path / "whole")
+    assert _same(_weights(tmp_path / "stopped"), _weights(tmp_path / "whole"))
+
+
+def test_sigterm_through_cli_exits_cleanly(tiny_cfg, data_dir, tmp_path):
+    run = tmp_path / "run"
+    args = [
+        sys.executable,
+        "-m",
+        "torch_aae.cli",
+        "train",
+        "--out",
+        str(run),
+        "--no-progress",
+        "--data-dir",
+        str(data_dir),
+    ]
+    for key, value in {
+        "data.n_train": 600,
+        "data.val_size": 200,
+        "model.encoder_hidden": "[64]",
+        "model.decoder_hidden": "[64]",
+        "model.disc_hidden": "[32]",
+        "train.epochs": 30,
+        "train.batch_size": 50,
+        "train.checkpoint_every": 5,
+        "data.download": "false",
+    }.items():
+        args += ["--set", f"{key}={value}"]
+    proc = subprocess.Popen(
+        args, stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    _wait_for_mid_epoch_checkpoint(run, proc)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert f"aae train --resume {run}" in err and "Traceback" not in err
+
+
+def test_nonfinite_loss_stops_naming_phase_and_keeps_checkpoint(tiny_cfg, tmp_path):
+    cfg = tiny_cfg.replace(**{"optim.lr_recon": 1e12, "train.epochs": 3})
+    with pytest.raises(NonFiniteError, match=r"(reconstruction|discriminator|generator) phase at step \d+"):
+        train_run(cfg, tmp_path / "run")
+    ckpt = load_checkpoint(tmp_path / "run")
+    assert all(torch.isfinite(v).all() for v in ckpt["trainer"]["model"].values())
+
+
+def test_rollback_lowers_lr_then_gives_up(tiny_cfg, tmp_path, capsys):
+    cfg = tiny_cfg.replace(
+        **{"optim.lr_recon": 1e12, "train.epochs": 3, "train.on_nonfinite": "rollback"}
+    )
+    with pytest.raises(NonFiniteError):
+        train_run(cfg, tmp_path / "run")
+    assert capsys.readouterr().err.count("rolled back") == 3
+
+
+def test_rollback_recovers_when_a_lower_lr_is_stable(tiny_cfg, tmp_path):
+    # SGD at lr 0.2 on the summed squared error diverges on MNIST; halved a few times it trains
+    cfg = tiny_cfg.replace(
+        **{
+            "optim.lr_recon": 0.4,
+            "optim.momentum_recon": 0.9,
+            "train.epochs": 3,
+            "train.on_nonfinite": "rollback",
+            "model.init_std": 0.1,
+        }
+    )
+    try:
+        summary = train_run(cfg, tmp_path / "run")
+    except NonFiniteError:
+        pytest.skip("this lr did not diverge-then-recover on this platform")
+    assert summary["epochs"] == 3
