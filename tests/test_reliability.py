@@ -128,7 +128,9 @@ def test_sigterm_through_cli_exits_cleanly(tiny_cfg, data_dir, tmp_path):
 
 def test_nonfinite_loss_stops_naming_phase_and_keeps_checkpoint(tiny_cfg, tmp_path):
     cfg = tiny_cfg.replace(**{"optim.lr_recon": 1e12, "train.epochs": 3})
-    with pytest.raises(NonFiniteError, match=r"(reconstruction|discriminator|generator) phase at step \d+"):
+    with pytest.raises(
+        NonFiniteError, match=r"(reconstruction|discriminator|generator) phase at step \d+"
+    ):
         train_run(cfg, tmp_path / "run")
     ckpt = load_checkpoint(tmp_path / "run")
     assert all(torch.isfinite(v).all() for v in ckpt["trainer"]["model"].values())
