@@ -161,3 +161,57 @@ def test_rollback_recovers_when_a_lower_lr_is_stable(tiny_cfg, tmp_path):
     except NonFiniteError:
         pytest.skip("this lr did not diverge-then-recover on this platform")
     assert summary["epochs"] == 3
+
+
+def test_keeps_last_n_and_best(tiny_cfg, tmp_path):
+    cfg = tiny_cfg.replace(**{"train.epochs": 4, "train.keep_last": 2, "train.eval_every": 1})
+    train_run(cfg, tmp_path / "run")
+    kept = sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir())
+    assert kept == ["epoch-00003.pt", "epoch-00004.pt"]
+    import json
+
+    best = json.loads((tmp_path / "run" / "best.json").read_text())
+    records = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    values = [r["val_recon_mse_sum"] for r in records]
+    assert best["value"] == min(values) and best["epoch"] == 1 + values.index(min(values))
+    assert load_checkpoint(tmp_path / "run" / "best.pt")["trainer"]["epoch"] == best["epoch"]
+    assert not list((tmp_path / "run").glob(".*tmp"))
+
+
+def test_full_disk_keeps_previous_checkpoint(tmp_path, monkeypatch):
+    import errno
+
+    from torch_aae.errors import CheckpointError
+    from torch_aae.training import checkpoint
+
+    path = tmp_path / "checkpoint.pt"
+    checkpoint.save_checkpoint(path, {"value": torch.tensor([1.0])})
+
+    def full_disk(obj, f):
+        f.write(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(checkpoint.torch, "save", full_disk)
+    with pytest.raises(CheckpointError, match="No space left"):
+        checkpoint.save_checkpoint(path, {"value": torch.tensor([2.0])})
+    monkeypatch.undo()
+    assert load_checkpoint(path)["value"].item() == 1.0
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]
+
+
+def test_checkpoint_with_code_or_wrong_version_is_refused(tmp_path):
+    import pickle
+
+    from torch_aae.errors import CheckpointError
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    with open(tmp_path / "evil.pt", "wb") as f:
+        pickle.dump({"format_version": 1, "x": Evil()}, f)
+    with pytest.raises(CheckpointError, match="pickled code"):
+        load_checkpoint(tmp_path / "evil.pt")
+    torch.save({"format_version": 99}, tmp_path / "future.pt")
+    with pytest.raises(CheckpointError, match="format 99"):
+        load_checkpoint(tmp_path / "future.pt")

@@ -95,6 +95,10 @@ class TrainConfig:
     eval_every: int = 5  # epochs between held-out evaluations (and always at the end)
     n_eval: int = 2000  # held-out examples used for the prior-match number each evaluation
     checkpoint_every: int = 0  # also checkpoint every this many steps (0: at epoch ends only)
+    keep_last: int = 2  # epoch checkpoints kept in checkpoints/ besides the latest (0: none)
+    best_metric: Literal[
+        "val_recon_mse_sum", "val_recon_bce_sum", "val_c2st_accuracy", "val_mmd2"
+    ] = "val_recon_mse_sum"  # lower is better; the best evaluated epoch is copied to best.pt
     on_nonfinite: Literal["stop", "rollback"] = "stop"  # rollback: last checkpoint, lr / 2
     progress: bool = True  # a progress bar with live losses (epoch lines are always printed)
 
@@ -216,8 +220,10 @@ def _validate_section(name: str, section: Any) -> None:
         for key in ("encoder_hidden", "decoder_hidden", "disc_hidden"):
             if any(w <= 0 for w in getattr(section, key)):
                 raise ConfigError(f"model.{key} widths must be > 0, got {getattr(section, key)}")
-    if name == "train" and section.checkpoint_every < 0:
-        raise ConfigError(f"train.checkpoint_every must be >= 0, got {section.checkpoint_every}")
+    if name == "train":
+        for key in ("checkpoint_every", "keep_last"):
+            if getattr(section, key) < 0:
+                raise ConfigError(f"train.{key} must be >= 0, got {getattr(section, key)}")
     if name == "prior" and section.high <= section.low:
         raise ConfigError(f"prior.high ({section.high}) must be greater than prior.low")
     if name == "data" and section.val_size < 0:

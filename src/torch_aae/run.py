@@ -252,8 +252,44 @@ def _fit(
             with open(run_dir / "metrics.jsonl", "a") as f:
                 f.write(json.dumps(record) + "\n")
             _checkpoint(trainer, data, run_dir, elapsed())
+            _keep_copies(run_dir, trainer, record)
             print(_epoch_line(record), file=sys.stderr, flush=True)
     return finish_run(trainer, data, run_dir, elapsed(), command)
+
+
+def _keep_copies(run_dir: Path, trainer: Trainer, record: dict[str, Any]) -> None:
+    """Keep the last ``keep_last`` epoch checkpoints and the best one by ``best_metric``."""
+    cfg = trainer.cfg.train
+    latest = run_dir / CHECKPOINT
+    if cfg.keep_last:
+        folder = run_dir / "checkpoints"
+        folder.mkdir(exist_ok=True)
+        _atomic_copy(latest, folder / f"epoch-{trainer.epoch:05d}.pt")
+        for old in sorted(folder.glob("epoch-*.pt"))[: -cfg.keep_last]:
+            old.unlink()
+    value = record.get(cfg.best_metric)
+    if value is None:
+        return
+    best_file = run_dir / "best.json"
+    best = json.loads(best_file.read_text()) if best_file.is_file() else None
+    if best is None or value < best["value"]:
+        _atomic_copy(latest, run_dir / "best.pt")
+        _atomic_write(
+            best_file,
+            json.dumps({"metric": cfg.best_metric, "value": value, "epoch": trainer.epoch}) + "\n",
+        )
+
+
+def _atomic_copy(src: Path, dst: Path) -> None:
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def _epoch_line(record: dict[str, Any]) -> str:
