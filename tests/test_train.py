@@ -232,3 +232,16 @@ def test_cli_trains_on_user_csv(tmp_path, capsys):
     out = tmp_path / "z.npy"
     assert main(["encode", str(run), "--input", str(tmp_path / "x.npy"), "--out", str(out)]) == 0
     assert np.load(out).shape == (400, 2)
+
+
+def test_label_errors(tiny_cfg, tmp_path):
+    from torch_aae.errors import DataError
+
+    cond = {"prior.type": "mixture", "model.label_conditioning": "one_hot"}
+    with pytest.raises(DataError, match="n_labeled = 100000"):
+        train_run(tiny_cfg.replace(**cond, **{"data.n_labeled": 100000}), tmp_path / "a")
+    with pytest.raises(ConfigError, match="prior.n_components = 10"):
+        train_run(tiny_cfg.replace(**cond, **{"prior.n_components": 5}), tmp_path / "b")
+    with pytest.raises(ConfigError, match="needs labels"):
+        train_run(tiny_cfg.replace(**cond, **{"data.n_labeled": 0}), tmp_path / "c")
+    assert not any((tmp_path / name).exists() for name in "abc")

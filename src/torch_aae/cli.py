@@ -76,7 +76,9 @@ def cmd_train(args) -> None:
     if args.resume:
         if args.config or args.overrides or args.out:
             raise AAEError("--resume RUN takes its config from RUN; drop the config, --set, --out.")
-        summary = resume_run(args.resume, epochs=args.epochs, command=command)
+        summary = resume_run(
+            args.resume, epochs=args.epochs, data_dir=args.data_dir, command=command
+        )
         run_dir = Path(args.resume)
     else:
         overrides = list(args.overrides)

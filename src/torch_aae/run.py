@@ -111,13 +111,20 @@ def train_run(
 
 
 def resume_run(
-    run_dir: str | Path, *, epochs: int | None = None, command: str | None = None
+    run_dir: str | Path,
+    *,
+    epochs: int | None = None,
+    data_dir: str | None = None,
+    command: str | None = None,
 ) -> dict[str, Any]:
-    """Continue ``run_dir`` from its last checkpoint (to ``epochs`` if given)."""
+    """Continue ``run_dir`` from its last checkpoint (to ``epochs``, reading data from
+    ``data_dir``, when given)."""
     run_dir = Path(run_dir)
     cfg, ckpt = read_run(run_dir)
-    if epochs is not None:
-        cfg = cfg.replace(**{"train.epochs": epochs})
+    changes = {"train.epochs": epochs, "data.data_dir": data_dir}
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if changes:
+        cfg = cfg.replace(**changes)
         (run_dir / "config.toml").write_text(cfg.to_toml())
     data = load_data(cfg.data, cfg.train.seed)
     device = resolve_device(cfg.train.device)
