@@ -141,3 +141,25 @@ def test_c2st_is_symmetric_in_its_inputs(seed):
     a, b = rng.normal(size=(200, 2)), rng.normal(1.5, size=(200, 2))
     assert c2st_accuracy(a, b, seed=0)["accuracy"] > 0.7
     assert c2st_accuracy(b, a, seed=0)["accuracy"] > 0.7
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["1", "-2.5", "", "nan", "inf", "x", "3e2", " 4 "]), max_size=4),
+        max_size=5,
+    )
+)
+def test_csv_reader_never_crashes(tmp_path, rows):
+    from torch_aae.data.user import load_user_data
+
+    path = tmp_path / "fuzz.csv"
+    path.write_text("\n".join(",".join(r) for r in rows))
+    try:
+        x, y = load_user_data(path)
+    except DataError as err:
+        assert str(err)
+    else:
+        assert x.ndim == 2 and len(x) > 0 and np.isfinite(x).all() and y is None

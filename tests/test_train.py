@@ -228,6 +228,9 @@ def test_cli_trains_on_user_csv(tmp_path, capsys):
     assert (run / "figures" / "latent.png").is_file()
     assert not (run / "figures" / "samples.png").exists()  # tabular rows are not images
     assert main(["encode", str(run), "--input", str(tmp_path / "x.npy"), "--out", "z.npy"]) == 2
+    np.save(tmp_path / "x.npy", x[:, :3].astype(np.float32))
+    assert main(["encode", str(run), "--input", str(tmp_path / "x.npy"), "--out", "z.npy"]) == 2
+    assert "expects 5" in capsys.readouterr().err
     np.save(tmp_path / "x.npy", x.astype(np.float32))
     out = tmp_path / "z.npy"
     assert main(["encode", str(run), "--input", str(tmp_path / "x.npy"), "--out", str(out)]) == 0
