@@ -92,6 +92,10 @@ class TrainConfig:
     batch_size: int = 100  # paper appendix A
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    # "auto": PyTorch's 'medium' matmul precision (oneDNN on CPU), kept only if a probe on the
+    # device shows fp32-level accuracy; "highest": plain fp32 GEMMs; "medium": allow bf16 GEMM
+    # inputs (much faster on CPUs with AVX512-BF16/AMX, relative GEMM error ~2e-3).
+    matmul_precision: Literal["auto", "highest", "medium"] = "auto"
     eval_every: int = 5  # epochs between held-out evaluations (and always at the end)
     n_eval: int = 2000  # held-out examples used for the prior-match number each evaluation
     checkpoint_every: int = 0  # also checkpoint every this many steps (0: at epoch ends only)

@@ -18,3 +18,27 @@ def resolve_device(name: str = "auto") -> torch.device:
     if name not in ("cpu", "cuda"):
         raise ConfigError(f"train.device = {name!r}; use 'auto', 'cpu' or 'cuda'.")
     return torch.device(name)
+
+
+def matmul_is_fp32_accurate(device: torch.device, tol: float = 1e-5) -> bool:
+    """Relative error of a linear layer's GEMM against float64: ~1e-7 for true fp32 maths,
+    ~1e-3 where a backend rounds inputs to bf16."""
+    gen = torch.Generator().manual_seed(0)
+    a, w = torch.randn(100, 784, generator=gen), torch.randn(1000, 784, generator=gen)
+    exact = a.double() @ w.double().T
+    approx = torch.nn.functional.linear(a.to(device), w.to(device)).cpu().double()
+    return ((approx - exact).norm() / exact.norm()).item() < tol
+
+
+def configure_matmul(precision: str, device: torch.device) -> str:
+    """Set ``torch.set_float32_matmul_precision`` for training; returns the setting in force.
+
+    ``auto`` tries 'medium' (on CPU it routes fp32 GEMMs to oneDNN, about 1.6x faster than MKL
+    on AMD processors) and falls back to 'highest' unless the result is fp32-accurate.
+    """
+    if precision in ("auto", "medium"):
+        torch.set_float32_matmul_precision("medium")
+        if precision == "medium" or matmul_is_fp32_accurate(device):
+            return "medium"
+    torch.set_float32_matmul_precision("highest")
+    return "highest"

@@ -316,6 +316,7 @@ def finish_run(
         "seed": cfg.train.seed,
         "wall_seconds": round(wall, 1),
         "hardware": hardware_info(trainer.device),
+        "matmul_precision": trainer.matmul_precision,
         "command": command,
         "commit": git_commit(),
     }

@@ -9,6 +9,7 @@ from tqdm.auto import tqdm
 
 from torch_aae.config import RunConfig
 from torch_aae.data.split import IndexBatcher
+from torch_aae.device import configure_matmul
 from torch_aae.errors import NonFiniteError
 from torch_aae.metrics import prior_match, reconstruction_error
 from torch_aae.model import AdversarialAutoencoder
@@ -42,6 +43,7 @@ class Trainer:
     def __init__(self, model: AdversarialAutoencoder, cfg: RunConfig):
         self.model, self.cfg = model, cfg
         self.device = next(model.parameters()).device
+        self.matmul_precision = configure_matmul(cfg.train.matmul_precision, self.device)
         self.optimizers = build_optimizers(model, cfg.optim)
         self.schedulers = build_schedulers(self.optimizers, cfg.optim)
         seed = cfg.train.seed
