@@ -148,6 +148,13 @@ def test_cli_train_resume_sample_encode_evaluate(data_dir, tmp_path, capsys):
     scores = json.loads(capsys.readouterr().out)
     assert scores["split"] == "test" and scores["n_recon"] == 10000 and scores["recon_mse_sum"] > 0
     assert main(["plot", str(run)]) == 0
+    out = tmp_path / "parzen.json"
+    args = ["evaluate", str(run), "--metric", "parzen", "--n-samples", "300", "--out", str(out)]
+    assert main(args) == 0
+    result = json.loads(out.read_text())
+    assert result["n_samples"] == 300 and result["n_val"] == 200 and result["n_test"] == 10000
+    assert np.isfinite(result["test_mean"]) and 0.1 <= result["sigma"] <= 1.0 + 1e-9
+    assert result["paper_value"] == 340.0 and result["epochs"] == 2
 
 
 @pytest.mark.parametrize(

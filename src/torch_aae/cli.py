@@ -53,9 +53,18 @@ def _add_run_commands(sub) -> None:
     p.add_argument("run")
     p.add_argument("--data-dir")
 
-    p = sub.add_parser("evaluate", help="print held-out reconstruction and prior-match as JSON")
+    p = sub.add_parser("evaluate", help="print held-out numbers of a run as JSON")
     p.add_argument("run")
+    p.add_argument(
+        "--metric",
+        default="prior",
+        choices=["prior", "parzen"],
+        help="prior: reconstruction error and prior match on --split; parzen: the "
+        "Parzen-window log-likelihood of the test split (paper Table 1)",
+    )
     p.add_argument("--split", default="test", choices=["train", "val", "test"])
+    p.add_argument("--n-samples", type=int, default=10_000, help="parzen: model samples")
+    p.add_argument("--out", help="also write the JSON to this file")
     p.add_argument("--data-dir")
 
 
@@ -169,11 +178,21 @@ def cmd_plot(args) -> None:
 
 def cmd_evaluate(args) -> None:
     from torch_aae.api import AAE
+    from torch_aae.evaluation import evaluate_parzen
 
     _, data = _run_data(args.run, args.data_dir)
-    part = data.split(args.split)
-    scores = AAE.load(args.run).trainer_.evaluate(part.x, part.y)
-    print(json.dumps({"run": args.run, "split": args.split, **scores}, indent=2))
+    if args.metric == "parzen":
+        command = "aae " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["evaluate"] else None
+        out = evaluate_parzen(args.run, data, n_samples=args.n_samples, command=command)
+    else:
+        part = data.split(args.split)
+        scores = AAE.load(args.run).trainer_.evaluate(part.x, part.y)
+        out = {"run": args.run, "split": args.split, **scores}
+    text = json.dumps(out, indent=2)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text + "\n")
+    print(text)
 
 
 COMMANDS = {
