@@ -186,5 +186,6 @@ class Trainer:
         if restore_global_rng:
             torch.set_rng_state(state["rng"]["torch"])
         self.epoch, self.step = int(state["epoch"]), int(state["step"])
-        self.batch_in_epoch = int(state["batch_in_epoch"])
-        self._epoch_rng, self._sums = state["epoch_rng"], dict(state["sums"])
+        # absent in checkpoints written only at epoch ends by torch-aae 0.1.0 development builds
+        self.batch_in_epoch = int(state.get("batch_in_epoch", 0))
+        self._epoch_rng, self._sums = state.get("epoch_rng"), dict(state.get("sums", {}))
