@@ -43,7 +43,6 @@ def _train_in_subprocess(cfg, run_dir):
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
     proc.stdin.write(cfg.to_toml())
     proc.stdin.close()
@@ -116,9 +115,7 @@ def test_sigterm_through_cli_exits_cleanly(tiny_cfg, data_dir, tmp_path):
         "data.download": "false",
     }.items():
         args += ["--set", f"{key}={value}"]
-    proc = subprocess.Popen(
-        args, stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}
-    )
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
     _wait_for_mid_epoch_checkpoint(run, proc)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
