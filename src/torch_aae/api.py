@@ -13,6 +13,7 @@ from torch_aae.config import RunConfig, apply_overrides, flat_overrides
 from torch_aae.device import resolve_device
 from torch_aae.errors import DataError
 from torch_aae.model import AdversarialAutoencoder
+from torch_aae.registry import create_model
 from torch_aae.run import build_model, read_run
 from torch_aae.training.checkpoint import save_checkpoint
 from torch_aae.training.trainer import Trainer
@@ -118,7 +119,7 @@ class AAE:
         est = cls(cfg)
         est.config_ = cfg
         est.n_features_in_ = int(ckpt["data_dim"])
-        est.model_ = AdversarialAutoencoder(est.n_features_in_, cfg.model, cfg.prior)
+        est.model_ = create_model(cfg, est.n_features_in_)
         est.model_.to(resolve_device(device))
         est.trainer_ = Trainer(est.model_, cfg)
         est.trainer_.load_state_dict(ckpt["trainer"], restore_global_rng=False)

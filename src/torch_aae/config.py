@@ -39,6 +39,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
+    variant: Literal["aae", "vae"] = "aae"  # adversarial autoencoder, or the VAE baseline
     latent_dim: int = 2  # size of the code z
     encoder_hidden: tuple[int, ...] = (1000, 1000)  # paper: 2 x 1000 ReLU (appendix A)
     decoder_hidden: tuple[int, ...] = (1000, 1000)
@@ -261,6 +262,17 @@ def _validate_run(cfg: RunConfig) -> None:
             f"prior.type = '{cfg.prior.type}' is a 2-D prior but model.latent_dim = "
             f"{cfg.model.latent_dim}; set model.latent_dim = 2 or use a gaussian/uniform prior."
         )
+    if cfg.model.variant == "vae":
+        if cfg.prior.type not in ("gaussian", "mixture"):
+            raise ConfigError(
+                f"model.variant = 'vae' needs a prior with a closed-form density; prior.type = "
+                f"'{cfg.prior.type}' has none here. Use 'gaussian' or 'mixture'."
+            )
+        if cfg.model.label_conditioning != "none":
+            raise ConfigError(
+                "model.label_conditioning is for the AAE's discriminator; the "
+                "VAE has none. Set it to 'none' or use model.variant = 'aae'."
+            )
     if cfg.model.label_conditioning != "none" and cfg.prior.type not in ("mixture", "swiss_roll"):
         raise ConfigError(
             "model.label_conditioning = 'one_hot' needs a prior with one component per label; "

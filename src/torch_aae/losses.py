@@ -6,6 +6,8 @@ generator (the encoder) uses the non-saturating loss -log D(q(z|x)), i.e. its co
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -38,3 +40,21 @@ def gen_loss(logits_fake: torch.Tensor) -> torch.Tensor:
 def disc_accuracy(logits_real: torch.Tensor, logits_fake: torch.Tensor) -> tuple[float, float]:
     """Fraction of prior samples called real, and of codes called fake."""
     return (logits_real > 0).float().mean().item(), (logits_fake < 0).float().mean().item()
+
+
+def kl_to_gaussian(mean: torch.Tensor, logvar: torch.Tensor, std: float = 1.0) -> torch.Tensor:
+    """KL(N(mean, exp(logvar)) || N(0, std^2 I)) in closed form, summed over z, batch mean."""
+    var_ratio = logvar.exp() / std**2
+    kl = 0.5 * (var_ratio + mean.pow(2) / std**2 - 1 - var_ratio.log())
+    return kl.sum(dim=1).mean()
+
+
+def kl_monte_carlo(
+    z: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor, log_prior: torch.Tensor
+) -> torch.Tensor:
+    """One-sample estimate of KL(q(z|x) || p(z)) = E_q[log q(z|x) - log p(z)], batch mean.
+
+    ``z`` (batch, d) is a reparameterized draw from q; ``log_prior`` (batch,) is log p(z).
+    """
+    log_q = -0.5 * (((z - mean) ** 2) / logvar.exp() + logvar + math.log(2 * math.pi)).sum(1)
+    return (log_q - log_prior).mean()

@@ -68,6 +68,7 @@ class Encoder(nn.Module):
         if self.kind == "deterministic":
             return EncoderOutput(z=h, mean=h)
         mean, logvar = h.chunk(2, dim=1)
+        logvar = logvar.clamp(-12.0, 8.0)  # keeps exp(logvar) finite when training is rough
         z = mean + torch.randn_like(mean) * (0.5 * logvar).exp() if sample else mean
         return EncoderOutput(z=z, mean=mean, logvar=logvar)
 

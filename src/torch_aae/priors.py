@@ -111,7 +111,7 @@ class MixturePrior(Prior):
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """log p(z) of the equal-weight mixture, shape (n,)."""
-        u = self.directions  # (K, 2)
+        u = self.directions.to(z.device)  # (K, 2)
         normal = torch.stack([-u[:, 1], u[:, 0]], dim=1)
         along = z @ u.T - self.radius  # (n, K)
         across = z @ normal.T

@@ -25,6 +25,7 @@ from torch_aae.device import resolve_device
 from torch_aae.errors import CheckpointError, ConfigError, NonFiniteError, TrainingInterrupted
 from torch_aae.figures import make_figures
 from torch_aae.model import AdversarialAutoencoder
+from torch_aae.registry import create_model
 from torch_aae.training.checkpoint import load_checkpoint, save_checkpoint
 from torch_aae.training.data import DataBundle, load_data
 from torch_aae.training.trainer import HEADLINE_METRICS, Trainer
@@ -75,7 +76,7 @@ def _prepare_dir(run_dir: Path, overwrite: bool) -> None:
 
 def build_model(cfg: RunConfig, data_dim: int) -> AdversarialAutoencoder:
     torch.manual_seed(cfg.train.seed)
-    return AdversarialAutoencoder(data_dim, cfg.model, cfg.prior)
+    return create_model(cfg, data_dim)
 
 
 def _check_labels(model: AdversarialAutoencoder, data: DataBundle, cfg: RunConfig) -> None:
@@ -128,7 +129,7 @@ def resume_run(
         (run_dir / "config.toml").write_text(cfg.to_toml())
     data = load_data(cfg.data, cfg.train.seed)
     device = resolve_device(cfg.train.device)
-    model = AdversarialAutoencoder(int(ckpt["data_dim"]), cfg.model, cfg.prior).to(device)
+    model = create_model(cfg, int(ckpt["data_dim"])).to(device)
     trainer = Trainer(model, cfg)
     trainer.load_state_dict(ckpt["trainer"])
     _truncate_metrics(run_dir / "metrics.jsonl", trainer.epoch)
@@ -148,7 +149,7 @@ def read_run(run_dir: str | Path) -> tuple[RunConfig, dict[str, Any]]:
 def load_model(run_dir: str | Path, device: str = "cpu") -> AdversarialAutoencoder:
     """The trained model of a run directory or checkpoint file, in eval mode."""
     cfg, ckpt = read_run(run_dir)
-    model = AdversarialAutoencoder(int(ckpt["data_dim"]), cfg.model, cfg.prior)
+    model = create_model(cfg, int(ckpt["data_dim"]))
     model.load_state_dict(ckpt["trainer"]["model"])
     return model.to(resolve_device(device)).eval()
 

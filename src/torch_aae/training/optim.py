@@ -34,3 +34,8 @@ def build_schedulers(
         name: torch.optim.lr_scheduler.MultiStepLR(opt, list(cfg.milestones), cfg.gamma)
         for name, opt in optimizers.items()
     }
+
+
+def build_vae_optimizers(model, cfg: OptimConfig) -> dict[str, torch.optim.Optimizer]:
+    """The VAE has one phase: encoder + decoder on the negative ELBO (the ``recon`` settings)."""
+    return {"recon": _make(model.parameters(), cfg.lr_recon, cfg.momentum_recon, cfg)}

@@ -14,8 +14,18 @@ from __future__ import annotations
 
 import torch
 
-from torch_aae.losses import disc_accuracy, disc_loss, gen_loss, recon_loss
+from torch_aae.config import RunConfig
+from torch_aae.losses import (
+    disc_accuracy,
+    disc_loss,
+    gen_loss,
+    kl_monte_carlo,
+    kl_to_gaussian,
+    recon_loss,
+)
 from torch_aae.model import AdversarialAutoencoder
+from torch_aae.priors import GaussianPrior
+from torch_aae.vae import VariationalAutoencoder
 
 
 def recon_phase(
@@ -71,3 +81,44 @@ def gen_phase(
         disc.requires_grad_(True)
     opt.step()
     return {"loss_gen": loss.detach()}
+
+
+def aae_step(
+    model: AdversarialAutoencoder,
+    opts: dict[str, torch.optim.Optimizer],
+    x: torch.Tensor,
+    labels: torch.Tensor | None,
+    cfg: RunConfig,
+    prior_gen: torch.Generator,
+) -> dict[str, torch.Tensor]:
+    """One AAE mini-batch: reconstruction, then regularization (D step, then G step)."""
+    out = recon_phase(model, opts["recon"], x, cfg.loss.recon, cfg.loss.recon_weight)
+    cond_labels = labels if model.n_classes else None
+    z_real = model.prior.sample(x.shape[0], prior_gen, cond_labels).to(x.device)
+    cond = model.condition(cond_labels)
+    z_fake = model.encode(x).z  # one pass after the recon update, shared by D and G steps
+    out |= disc_phase(model, opts["disc"], z_fake, z_real, cond)
+    out |= gen_phase(model, opts["gen"], z_fake, cond, cfg.loss.adv_weight)
+    return out
+
+
+def vae_step(
+    model: VariationalAutoencoder,
+    opts: dict[str, torch.optim.Optimizer],
+    x: torch.Tensor,
+    labels: torch.Tensor | None,
+    cfg: RunConfig,
+    prior_gen: torch.Generator,
+) -> dict[str, torch.Tensor]:
+    """One VAE mini-batch: a step on the negative ELBO, reconstruction + KL(q(z|x) || p(z))."""
+    opt = opts["recon"]
+    opt.zero_grad(set_to_none=True)
+    enc = model.encode(x)
+    recon = recon_loss(model.decode(enc.z), x, cfg.loss.recon)
+    if isinstance(model.prior, GaussianPrior):
+        kl = kl_to_gaussian(enc.mean, enc.logvar, model.prior.std)
+    else:  # mixture prior: closed-form log-density, Monte-Carlo KL
+        kl = kl_monte_carlo(enc.z, enc.mean, enc.logvar, model.prior.log_prob(enc.z))
+    (cfg.loss.recon_weight * recon + kl).backward()
+    opt.step()
+    return {"loss_recon": recon.detach(), "loss_kl": kl.detach()}

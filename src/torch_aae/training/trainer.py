@@ -13,13 +13,18 @@ from torch_aae.device import configure_matmul
 from torch_aae.errors import NonFiniteError
 from torch_aae.metrics import prior_match, reconstruction_error
 from torch_aae.model import AdversarialAutoencoder
-from torch_aae.training.optim import build_optimizers, build_schedulers
-from torch_aae.training.phases import disc_phase, gen_phase, recon_phase
+from torch_aae.registry import VARIANTS
+from torch_aae.training.optim import build_schedulers
 
 # Offsets that give each RNG stream of a run its own seed.
 _BATCH_STREAM, _PRIOR_STREAM, _EVAL_STREAM = 0, 1, 2
 
-_PHASES = {"loss_recon": "reconstruction", "loss_disc": "discriminator", "loss_gen": "generator"}
+_PHASES = {
+    "loss_recon": "reconstruction",
+    "loss_disc": "discriminator",
+    "loss_gen": "generator",
+    "loss_kl": "reconstruction (ELBO)",
+}
 
 # The numbers shown per epoch and plotted as curves.
 HEADLINE_METRICS = (
@@ -44,7 +49,8 @@ class Trainer:
         self.model, self.cfg = model, cfg
         self.device = next(model.parameters()).device
         self.matmul_precision = configure_matmul(cfg.train.matmul_precision, self.device)
-        self.optimizers = build_optimizers(model, cfg.optim)
+        self.variant = VARIANTS[cfg.model.variant]
+        self.optimizers = self.variant.build_optimizers(model, cfg.optim)
         self.schedulers = build_schedulers(self.optimizers, cfg.optim)
         seed = cfg.train.seed
         self.batch_gen = torch.Generator().manual_seed(seed + _BATCH_STREAM)
@@ -56,15 +62,9 @@ class Trainer:
         self._sums: dict[str, float | torch.Tensor] = {}  # running sums of the epoch's losses
 
     def train_step(self, x: torch.Tensor, labels: torch.Tensor | None) -> dict[str, torch.Tensor]:
-        """Reconstruction, then regularization (discriminator step, then generator step)."""
-        model, opts, loss_cfg = self.model, self.optimizers, self.cfg.loss
-        out = recon_phase(model, opts["recon"], x, loss_cfg.recon, loss_cfg.recon_weight)
-        cond_labels = labels if model.n_classes else None
-        z_real = model.prior.sample(x.shape[0], self.prior_gen, cond_labels).to(self.device)
-        cond = model.condition(cond_labels)
-        z_fake = model.encode(x).z  # one pass after the recon update, shared by D and G steps
-        out |= disc_phase(model, opts["disc"], z_fake, z_real, cond)
-        out |= gen_phase(model, opts["gen"], z_fake, cond, loss_cfg.adv_weight)
+        """One mini-batch of the model's variant (for the AAE: reconstruction, then the
+        discriminator step, then the generator step)."""
+        out = self.variant.step(self.model, self.optimizers, x, labels, self.cfg, self.prior_gen)
         self.step += 1
         for name, value in out.items():
             if name.startswith("loss_") and not torch.isfinite(value):

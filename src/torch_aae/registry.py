@@ -1,0 +1,36 @@
+"""Model variants: a name maps to its model class, its optimizers and its per-batch step.
+
+Adding a variant means a new model file and one line here; the trainer does not change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from torch_aae.config import RunConfig
+from torch_aae.model import AdversarialAutoencoder
+from torch_aae.training.optim import build_optimizers, build_vae_optimizers
+from torch_aae.training.phases import aae_step, vae_step
+from torch_aae.vae import VariationalAutoencoder
+
+
+@dataclass(frozen=True)
+class Variant:
+    model_cls: type[nn.Module]  # (data_dim, ModelConfig, PriorConfig) -> model
+    build_optimizers: Callable[..., dict[str, torch.optim.Optimizer]]  # (model, OptimConfig)
+    step: Callable[..., dict[str, torch.Tensor]]  # (model, opts, x, labels, cfg, prior_gen)
+
+
+VARIANTS: dict[str, Variant] = {
+    "aae": Variant(AdversarialAutoencoder, build_optimizers, aae_step),
+    "vae": Variant(VariationalAutoencoder, build_vae_optimizers, vae_step),
+}
+
+
+def create_model(cfg: RunConfig, data_dim: int) -> nn.Module:
+    """A fresh model of ``cfg.model.variant`` (not yet seeded: see ``run.build_model``)."""
+    return VARIANTS[cfg.model.variant].model_cls(data_dim, cfg.model, cfg.prior)

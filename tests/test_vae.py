@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from torch_aae import train_run
+from torch_aae.config import ModelConfig, OptimConfig, PriorConfig, RunConfig, config_from_dict
+from torch_aae.errors import ConfigError
+from torch_aae.losses import kl_monte_carlo, kl_to_gaussian
+from torch_aae.priors import GaussianPrior
+from torch_aae.training.optim import build_vae_optimizers
+from torch_aae.training.phases import vae_step
+from torch_aae.vae import VariationalAutoencoder
+
+
+def test_closed_form_kl_matches_monte_carlo():
+    torch.manual_seed(0)
+    mean, logvar = torch.randn(4, 3), torch.randn(4, 3) * 0.3
+    prior = GaussianPrior(3, std=2.0)
+    eps = torch.randn(20_000, 4, 3)
+    z = mean + eps * (0.5 * logvar).exp()  # (S, batch, d)
+    mc = torch.stack([kl_monte_carlo(zs, mean, logvar, prior.log_prob(zs)) for zs in z]).mean()
+    assert kl_to_gaussian(mean, logvar, 2.0).item() == pytest.approx(mc.item(), rel=0.02)
+    assert kl_to_gaussian(torch.zeros(2, 3), torch.zeros(2, 3), 1.0).item() == 0.0
+
+
+def test_vae_step_moves_encoder_and_decoder():
+    torch.manual_seed(0)
+    cfg = RunConfig().replace(**{"model.variant": "vae", "prior.type": "mixture"})
+    model = VariationalAutoencoder(
+        12,
+        ModelConfig(encoder_hidden=(16,), decoder_hidden=(16,), init_std=0.1),
+        PriorConfig(type="mixture"),
+    )
+    opts = build_vae_optimizers(model, OptimConfig(lr_recon=0.1))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    out = vae_step(model, opts, torch.rand(8, 12), None, cfg, torch.Generator())
+    assert set(out) == {"loss_recon", "loss_kl"} and torch.isfinite(out["loss_kl"])
+    moved = {
+        k.split(".")[0] for k, v in model.state_dict().items() if not torch.equal(v, before[k])
+    }
+    assert moved == {"encoder", "decoder"}
+    assert model.encoder.kind == "gaussian"
+
+
+@pytest.mark.parametrize("prior", ["gaussian", "mixture"])
+def test_vae_run(tiny_cfg, tmp_path, prior):
+    cfg = tiny_cfg.replace(**{"model.variant": "vae", "prior.type": prior})
+    summary = train_run(cfg, tmp_path / "run")
+    record = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[-1])
+    assert record["loss_kl"] >= 0 and "loss_disc" not in record
+    assert 0 <= summary["test"]["c2st_accuracy"] <= 1
+    assert (tmp_path / "run" / "figures" / "latent.png").is_file()
+
+
+def test_vae_needs_a_prior_density():
+    with pytest.raises(ConfigError, match="closed-form density"):
+        config_from_dict({"model": {"variant": "vae"}, "prior": {"type": "swiss_roll"}})
