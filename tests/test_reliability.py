@@ -212,3 +212,43 @@ def test_checkpoint_with_code_or_wrong_version_is_refused(tmp_path):
     torch.save({"format_version": 99}, tmp_path / "future.pt")
     with pytest.raises(CheckpointError, match="format 99"):
         load_checkpoint(tmp_path / "future.pt")
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_cli_damaged_idx_file_exits_with_message_and_creates_nothing(
+    data_dir, tmp_path, capsys, damage
+):
+    import shutil
+
+    from torch_aae.cli import main
+
+    copy = tmp_path / "data" / "mnist"
+    shutil.copytree(data_dir / "mnist", copy)
+    target = copy / "train-labels-idx1-ubyte.gz"
+    raw = bytearray(target.read_bytes())
+    if damage == "truncate":
+        raw = raw[: len(raw) // 2]
+    else:
+        import gzip
+
+        raw = bytearray(gzip.decompress(bytes(raw)))
+        raw[100] ^= 0xFF
+        raw = bytearray(gzip.compress(bytes(raw)))
+    target.write_bytes(bytes(raw))
+    args = [
+        "train",
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--out",
+        str(tmp_path / "run"),
+        "--set",
+        "data.download=false",
+        "--set",
+        "train.epochs=1",
+    ]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "train-labels-idx1-ubyte" in err and "Traceback" not in err
+    if damage == "flip":
+        assert "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5" in err
+    assert not (tmp_path / "run").exists()
