@@ -36,7 +36,7 @@ def test_vae_step_moves_encoder_and_decoder():
     )
     opts = build_vae_optimizers(model, OptimConfig(lr_recon=0.1))
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    out = vae_step(model, opts, torch.rand(8, 12), None, cfg, torch.Generator())
+    out = vae_step(model, opts, torch.rand(8, 12), None, None, cfg)
     assert set(out) == {"loss_recon", "loss_kl"} and torch.isfinite(out["loss_kl"])
     moved = {
         k.split(".")[0] for k, v in model.state_dict().items() if not torch.equal(v, before[k])

@@ -31,7 +31,8 @@ def _add_train(sub) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
     p.add_argument("--resume", metavar="RUN", help="continue the run in RUN from its checkpoint")
     p.add_argument("--epochs", type=int, help="with --resume: train up to this many epochs")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar or epoch lines")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="overrides train.device")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _add_run_commands(sub) -> None:
@@ -95,6 +96,8 @@ def cmd_train(args) -> None:
             overrides.append(f"data.data_dir={json.dumps(args.data_dir)}")
         if args.no_progress:
             overrides.append("train.progress=false")
+        if args.device:
+            overrides.append(f"train.device={json.dumps(args.device)}")
         if args.epochs is not None:
             overrides.append(f"train.epochs={args.epochs}")
         cfg = load_config(args.config, overrides)
@@ -102,6 +105,8 @@ def cmd_train(args) -> None:
             args.out or Path("runs") / (Path(args.config).stem if args.config else "aae")
         )
         summary = train_run(cfg, run_dir, overwrite=args.overwrite, command=command)
+    if "rank" in summary:  # not process 0 under torchrun: it reports nothing
+        return
     print(
         json.dumps(
             {

@@ -22,12 +22,15 @@ from torch_aae.vae import VariationalAutoencoder
 class Variant:
     model_cls: type[nn.Module]  # (data_dim, ModelConfig, PriorConfig) -> model
     build_optimizers: Callable[..., dict[str, torch.optim.Optimizer]]  # (model, OptimConfig)
-    step: Callable[..., dict[str, torch.Tensor]]  # (model, opts, x, labels, cfg, prior_gen)
+    step: Callable[..., dict[str, torch.Tensor]]  # (model, opts, x, labels, z_prior, cfg)
+    needs_prior_samples: bool  # the trainer draws a prior batch per step for the step
 
 
 VARIANTS: dict[str, Variant] = {
-    "aae": Variant(AdversarialAutoencoder, build_optimizers, aae_step),
-    "vae": Variant(VariationalAutoencoder, build_vae_optimizers, vae_step),
+    "aae": Variant(AdversarialAutoencoder, build_optimizers, aae_step, needs_prior_samples=True),
+    "vae": Variant(
+        VariationalAutoencoder, build_vae_optimizers, vae_step, needs_prior_samples=False
+    ),
 }
 
 

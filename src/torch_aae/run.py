@@ -22,6 +22,7 @@ import torch
 
 from torch_aae.config import RunConfig, config_from_dict, tomllib
 from torch_aae.device import resolve_device
+from torch_aae.distributed import any_rank, init_distributed, local_device, max_weight_difference
 from torch_aae.errors import CheckpointError, ConfigError, NonFiniteError, TrainingInterrupted
 from torch_aae.figures import make_figures
 from torch_aae.model import AdversarialAutoencoder
@@ -101,12 +102,20 @@ def train_run(
     """Train a new run in ``run_dir`` (refused if it exists, unless ``overwrite``)."""
     run_dir = Path(run_dir)
     data = load_data(cfg.data, cfg.train.seed)  # fail on bad data before touching run_dir
-    device = resolve_device(cfg.train.device)
+    device = local_device(resolve_device(cfg.train.device))
+    info = init_distributed(device)
     model = build_model(cfg, data.data_dim).to(device)
     _check_labels(model, data, cfg)
-    _prepare_dir(run_dir, overwrite)
-    (run_dir / "config.toml").write_text(cfg.to_toml())
-    trainer = Trainer(model, cfg)
+    error = None
+    if info.is_main:
+        try:
+            _prepare_dir(run_dir, overwrite)
+            (run_dir / "config.toml").write_text(cfg.to_toml())
+        except CheckpointError as err:
+            error = err
+    if any_rank(error is not None, info):
+        raise error or CheckpointError(f"Process 0 could not prepare '{run_dir}'; see its message.")
+    trainer = Trainer(model, cfg, info)
     _checkpoint(trainer, data, run_dir, 0.0)  # step 0: resumable even if killed in epoch 1
     return _fit(trainer, data, run_dir, wall_before=0.0, command=command)
 
@@ -128,11 +137,13 @@ def resume_run(
         cfg = cfg.replace(**changes)
         (run_dir / "config.toml").write_text(cfg.to_toml())
     data = load_data(cfg.data, cfg.train.seed)
-    device = resolve_device(cfg.train.device)
+    device = local_device(resolve_device(cfg.train.device))
+    info = init_distributed(device)
     model = create_model(cfg, int(ckpt["data_dim"])).to(device)
-    trainer = Trainer(model, cfg)
+    trainer = Trainer(model, cfg, info)
     trainer.load_state_dict(ckpt["trainer"])
-    _truncate_metrics(run_dir / "metrics.jsonl", trainer.epoch)
+    if info.is_main:
+        _truncate_metrics(run_dir / "metrics.jsonl", trainer.epoch)
     return _fit(trainer, data, run_dir, wall_before=float(ckpt["wall_seconds"]), command=command)
 
 
@@ -170,6 +181,8 @@ def _checkpoint(trainer: Trainer, data: DataBundle, run_dir: Path, wall: float) 
             f"Weights {', '.join(bad[:3])} are not finite at step {trainer.step}; the last good "
             "checkpoint is kept. Lower the learning rates or set train.on_nonfinite = 'rollback'."
         )
+    if not trainer.dist.is_main:
+        return
     save_checkpoint(
         run_dir / CHECKPOINT,
         {
@@ -223,9 +236,10 @@ def _fit(
     with _StopRequest() as stop:
 
         def after_step() -> bool:
-            if every and trainer.step % every == 0 and stop.signal is None:
+            stop_now = any_rank(stop.signal is not None, trainer.dist)
+            if every and trainer.step % every == 0 and not stop_now:
                 _checkpoint(trainer, data, run_dir, elapsed())
-            return stop.signal is not None
+            return stop_now
 
         while trainer.epoch < cfg.train.epochs:
             t0 = time.perf_counter()
@@ -247,10 +261,12 @@ def _fit(
             if record is None:  # SIGINT / SIGTERM: save where we are and stop cleanly
                 _checkpoint(trainer, data, run_dir, elapsed())
                 raise TrainingInterrupted(
-                    f"Stopped by signal {stop.signal} at step {trainer.step} (epoch "
+                    f"Stopped by a signal at step {trainer.step} (epoch "
                     f"{trainer.epoch + 1}); checkpoint saved. Continue with "
                     f"`aae train --resume {run_dir}`."
                 )
+            if not trainer.dist.is_main:
+                continue  # process 0 evaluates, logs and checkpoints
             record = {"epoch": trainer.epoch, "step": trainer.step, **record}
             record["epoch_seconds"] = time.perf_counter() - t0
             last = trainer.epoch == cfg.train.epochs
@@ -309,6 +325,9 @@ def finish_run(
     trainer: Trainer, data: DataBundle, run_dir: Path, wall: float, command: str | None
 ) -> dict[str, Any]:
     """Final held-out numbers on validation and test, the figures, and ``summary.json``."""
+    weight_gap = max_weight_difference(trainer.model, trainer.dist)
+    if not trainer.dist.is_main:
+        return {"rank": trainer.dist.rank}
     cfg = trainer.cfg
     summary: dict[str, Any] = {
         "config": cfg.to_dict(),
@@ -318,6 +337,8 @@ def finish_run(
         "wall_seconds": round(wall, 1),
         "hardware": hardware_info(trainer.device),
         "matmul_precision": trainer.matmul_precision,
+        "processes": trainer.dist.world_size,
+        "max_weight_difference_across_processes": weight_gap,
         "command": command,
         "commit": git_commit(),
     }

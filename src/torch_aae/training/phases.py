@@ -88,14 +88,15 @@ def aae_step(
     opts: dict[str, torch.optim.Optimizer],
     x: torch.Tensor,
     labels: torch.Tensor | None,
+    z_real: torch.Tensor,
     cfg: RunConfig,
-    prior_gen: torch.Generator,
 ) -> dict[str, torch.Tensor]:
-    """One AAE mini-batch: reconstruction, then regularization (D step, then G step)."""
+    """One AAE mini-batch: reconstruction, then regularization (D step, then G step).
+
+    ``z_real`` (batch, latent_dim): prior draws, from each row's component when labelled.
+    """
     out = recon_phase(model, opts["recon"], x, cfg.loss.recon, cfg.loss.recon_weight)
-    cond_labels = labels if model.n_classes else None
-    z_real = model.prior.sample(x.shape[0], prior_gen, cond_labels).to(x.device)
-    cond = model.condition(cond_labels)
+    cond = model.condition(labels if model.n_classes else None)
     z_fake = model.encode(x).z  # one pass after the recon update, shared by D and G steps
     out |= disc_phase(model, opts["disc"], z_fake, z_real, cond)
     out |= gen_phase(model, opts["gen"], z_fake, cond, cfg.loss.adv_weight)
@@ -107,8 +108,8 @@ def vae_step(
     opts: dict[str, torch.optim.Optimizer],
     x: torch.Tensor,
     labels: torch.Tensor | None,
+    z_real: torch.Tensor | None,
     cfg: RunConfig,
-    prior_gen: torch.Generator,
 ) -> dict[str, torch.Tensor]:
     """One VAE mini-batch: a step on the negative ELBO, reconstruction + KL(q(z|x) || p(z))."""
     opt = opts["recon"]

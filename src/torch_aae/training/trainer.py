@@ -10,7 +10,14 @@ from tqdm.auto import tqdm
 from torch_aae.config import RunConfig
 from torch_aae.data.split import IndexBatcher
 from torch_aae.device import configure_matmul
-from torch_aae.errors import NonFiniteError
+from torch_aae.distributed import (
+    DistInfo,
+    any_rank,
+    average_gradients_before_step,
+    average_scalars,
+    broadcast_parameters,
+)
+from torch_aae.errors import ConfigError, NonFiniteError
 from torch_aae.metrics import prior_match, reconstruction_error
 from torch_aae.model import AdversarialAutoencoder
 from torch_aae.registry import VARIANTS
@@ -45,13 +52,25 @@ class Trainer:
     -1 for unlabeled rows, or None. Batches are drawn by index with a seeded generator.
     """
 
-    def __init__(self, model: AdversarialAutoencoder, cfg: RunConfig):
+    def __init__(
+        self, model: AdversarialAutoencoder, cfg: RunConfig, dist_info: DistInfo | None = None
+    ):
         self.model, self.cfg = model, cfg
+        self.dist = dist_info or DistInfo()
         self.device = next(model.parameters()).device
         self.matmul_precision = configure_matmul(cfg.train.matmul_precision, self.device)
         self.variant = VARIANTS[cfg.model.variant]
         self.optimizers = self.variant.build_optimizers(model, cfg.optim)
         self.schedulers = build_schedulers(self.optimizers, cfg.optim)
+        if self.dist.enabled:
+            if cfg.train.batch_size % self.dist.world_size:
+                raise ConfigError(
+                    f"train.batch_size = {cfg.train.batch_size} does not split over "
+                    f"{self.dist.world_size} processes; use a multiple of {self.dist.world_size}."
+                )
+            broadcast_parameters(model)
+            for opt in self.optimizers.values():
+                average_gradients_before_step(opt, self.dist.world_size)
         seed = cfg.train.seed
         self.batch_gen = torch.Generator().manual_seed(seed + _BATCH_STREAM)
         self.prior_gen = torch.Generator().manual_seed(seed + _PRIOR_STREAM)
@@ -62,17 +81,28 @@ class Trainer:
         self._sums: dict[str, float | torch.Tensor] = {}  # running sums of the epoch's losses
 
     def train_step(self, x: torch.Tensor, labels: torch.Tensor | None) -> dict[str, torch.Tensor]:
-        """One mini-batch of the model's variant (for the AAE: reconstruction, then the
-        discriminator step, then the generator step)."""
-        out = self.variant.step(self.model, self.optimizers, x, labels, self.cfg, self.prior_gen)
+        """One global mini-batch of the model's variant (for the AAE: reconstruction, then the
+        discriminator step, then the generator step); under torchrun, this rank's share of it."""
+        z_prior = None
+        if self.variant.needs_prior_samples:
+            cond = labels.cpu() if labels is not None and self.model.n_classes else None
+            z_prior = self.model.prior.sample(len(x), self.prior_gen, cond).to(self.device)
+        shard = self.dist.shard
+        out = self.variant.step(
+            self.model, self.optimizers, shard(x), shard(labels), shard(z_prior), self.cfg
+        )
         self.step += 1
-        for name, value in out.items():
-            if name.startswith("loss_") and not torch.isfinite(value):
-                raise NonFiniteError(
-                    f"{name} became {float(value)} in the {_PHASES[name]} phase at step "
-                    f"{self.step} (epoch {self.epoch + 1}). The last good checkpoint is kept; "
-                    "lower the learning rates, or set train.on_nonfinite = 'rollback'."
-                )
+        bad = [k for k, v in out.items() if k.startswith("loss_") and not torch.isfinite(v)]
+        if any_rank(bool(bad), self.dist):  # every rank stops together
+            where = (
+                f"{bad[0]} became {float(out[bad[0]])} in the {_PHASES[bad[0]]} phase"
+                if bad
+                else "a loss became non-finite on another process"
+            )
+            raise NonFiniteError(
+                f"{where} at step {self.step} (epoch {self.epoch + 1}). The last good checkpoint "
+                "is kept; lower the learning rates, or set train.on_nonfinite = 'rollback'."
+            )
         return out
 
     def train_epoch(
@@ -102,7 +132,7 @@ class Trainer:
             leave=False,
         )
         for i in bar:
-            idx = batches[i].to(self.device)
+            idx = batches[i].to(self.device)  # the global batch; train_step takes its share
             out = self.train_step(x[idx], labels[idx] if labels is not None else None)
             for k, v in out.items():
                 self._sums[k] = self._sums.get(k, 0.0) + v
@@ -116,6 +146,7 @@ class Trainer:
         self.epoch += 1
         self.batch_in_epoch = 0
         means = {k: float(v) / len(batches) for k, v in self._sums.items()}
+        means = average_scalars(means, self.dist)
         means |= {f"lr_{k}": opt.param_groups[0]["lr"] for k, opt in self.optimizers.items()}
         return means
 
