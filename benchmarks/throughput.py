@@ -1,0 +1,195 @@
+"""Training throughput of the basic AAE at the paper's sizes, side by side with a plain loop.
+
+Measures, in one process on one machine:
+- images/s of torch-aae's training step (``Trainer.train_step``: in-memory batches, one shared
+  encoder pass for the D and G steps, D frozen during the G step, real and fake in one D batch);
+- images/s of a plain eager loop doing the same three phases the straightforward way, as
+  reimplementations do (a ``DataLoader`` over a ``TensorDataset``, a fresh encoder pass per phase,
+  D called separately on real and fake, D's weight gradients computed in the G step);
+- the GFLOP/s each reaches (FLOPs counted from the shapes by ``torch.utils.flop_counter``) over
+  the fp32 matmul peak measured in the same run.
+
+    python benchmarks/throughput.py --data-dir ../shared/data --out benchmarks/results.json
+    python benchmarks/throughput.py --quick   # a few steps; exits 1 if the fast path is slower
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
+
+from torch_aae.config import RunConfig
+from torch_aae.data.sources import load_builtin
+from torch_aae.model import AdversarialAutoencoder
+from torch_aae.run import hardware_info
+from torch_aae.training.trainer import Trainer
+
+
+def paper_config(batch_size: int, latent_dim: int = 8) -> RunConfig:
+    """784-1000-1000-z networks, SGD with momentum (paper appendix A), z ~ N(0, 5^2)."""
+    return RunConfig().replace(
+        **{
+            "model.latent_dim": latent_dim,
+            "prior.std": 5.0,
+            "train.batch_size": batch_size,
+            "train.progress": False,
+            "train.device": "cpu",
+            "train.matmul_precision": "highest",
+        }
+    )
+
+
+def fast_step_fn(x: torch.Tensor, cfg: RunConfig):
+    torch.manual_seed(0)
+    trainer = Trainer(AdversarialAutoencoder(784, cfg.model, cfg.prior), cfg)
+    gen = torch.Generator().manual_seed(0)
+    b = cfg.train.batch_size
+
+    def step():
+        idx = torch.randint(len(x), (b,), generator=gen)
+        trainer.train_step(x[idx], None)
+
+    return step
+
+
+def plain_step_fn(x: torch.Tensor, cfg: RunConfig):
+    """The three phases written the straightforward way."""
+    torch.manual_seed(0)
+    model = AdversarialAutoencoder(784, cfg.model, cfg.prior)
+    enc, dec, disc = model.encoder, model.decoder, model.discriminator
+    o = cfg.optim
+    opt_ae = torch.optim.SGD([*enc.parameters(), *dec.parameters()], o.lr_recon, o.momentum_recon)
+    opt_d = torch.optim.SGD(disc.parameters(), o.lr_disc, o.momentum_adv)
+    opt_g = torch.optim.SGD(enc.parameters(), o.lr_gen, o.momentum_adv)
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(x),
+        batch_size=cfg.train.batch_size,
+        shuffle=True,
+        drop_last=True,
+    )
+    batches = iter(loader)
+    b = cfg.train.batch_size
+
+    def step():
+        nonlocal batches
+        try:
+            (xb,) = next(batches)
+        except StopIteration:
+            batches = iter(loader)
+            (xb,) = next(batches)
+        opt_ae.zero_grad()
+        F.mse_loss(dec(enc(xb).z), xb, reduction="sum").div(b).backward()
+        opt_ae.step()
+        opt_d.zero_grad()
+        z_real = model.prior.sample(b)
+        z_fake = enc(xb).z.detach()
+        d_real, d_fake = disc(z_real), disc(z_fake)
+        loss_d = F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
+        loss_d = loss_d + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
+        loss_d.backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        d_gen = disc(enc(xb).z)
+        F.binary_cross_entropy_with_logits(d_gen, torch.ones_like(d_gen)).backward()
+        opt_g.step()
+
+    return step
+
+
+def flops_per_step(step) -> int:
+    with FlopCounterMode(display=False) as counter:
+        step()
+    return counter.get_total_flops()
+
+
+def time_interleaved(steps: dict, n_steps: int, n_warmup: int = 5, repeats: int = 5) -> dict:
+    """Median seconds per step of each step function, timed in alternating blocks of
+    ``n_steps`` so that drifts in machine load hit all of them alike."""
+    for step in steps.values():
+        for _ in range(n_warmup):
+            step()
+    blocks = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            t0 = time.perf_counter()
+            for _ in range(n_steps):
+                step()
+            blocks[name].append((time.perf_counter() - t0) / n_steps)
+    return {name: statistics.median(b) for name, b in blocks.items()}
+
+
+def matmul_peak(size: int = 1024, n: int = 20) -> float:
+    """fp32 GFLOP/s of a square matmul, median of ``n``."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    for _ in range(3):
+        a @ b
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - t0)
+    return 2 * size**3 / statistics.median(times) / 1e9
+
+
+def measure(x, batch_size, n_steps, repeats) -> dict:
+    cfg = paper_config(batch_size)
+    steps = {"torch_aae": fast_step_fn(x, cfg), "plain_eager": plain_step_fn(x, cfg)}
+    flops = {name: flops_per_step(step) for name, step in steps.items()}
+    seconds = time_interleaved(steps, n_steps, repeats=repeats)
+    out = {"batch_size": batch_size}
+    for name, sec in seconds.items():
+        out[name] = {
+            "seconds_per_step": sec,
+            "images_per_second": batch_size / sec,
+            "seconds_per_epoch_60k": 60000 / batch_size * sec,
+            "gflop_per_step": flops[name] / 1e9,
+            "gflops_achieved": flops[name] / sec / 1e9,
+        }
+    out["speedup"] = out["torch_aae"]["images_per_second"] / out["plain_eager"]["images_per_second"]
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir")
+    parser.add_argument("--out", help="write the results JSON here")
+    parser.add_argument("--quick", action="store_true", help="few steps; exit 1 if not faster")
+    parser.add_argument("--batch-sizes", default="100,256,1000")
+    args = parser.parse_args(argv)
+    x = torch.from_numpy(load_builtin("mnist", "train", args.data_dir, download=True)[0])
+    sizes = [100] if args.quick else [int(b) for b in args.batch_sizes.split(",")]
+    n_steps, repeats = (10, 5) if args.quick else (40, 7)
+    peak = matmul_peak()
+    start = time.perf_counter()
+    results = {
+        "benchmark": "basic AAE training step, 784-1000-1000-8 MLPs (paper section 3 sizes)",
+        "hardware": hardware_info(),
+        "threads": torch.get_num_threads(),
+        "fp32_matmul_peak_gflops": peak,
+        "runs": [measure(x, b, n_steps, repeats) for b in sizes],
+        "command": "python " + " ".join(sys.argv),
+    }
+    results["wall_seconds"] = time.perf_counter() - start
+    for run in results["runs"]:
+        for name in ("torch_aae", "plain_eager"):
+            run[name]["fraction_of_peak"] = run[name]["gflops_achieved"] / peak
+    text = json.dumps(results, indent=2)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    if args.quick and results["runs"][0]["speedup"] <= 1.0:
+        print("fast path is not faster than the plain loop", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
