@@ -6,6 +6,7 @@ Measures, in one process on one machine:
 - images/s of a plain eager loop doing the same three phases the straightforward way, as
   reimplementations do (a ``DataLoader`` over a ``TensorDataset``, a fresh encoder pass per phase,
   D called separately on real and fake, D's weight gradients computed in the G step);
+- images/s of Pythae's ``Adversarial_AE`` with the same networks (``pip install -e ".[bench]"``);
 - the GFLOP/s each reaches (FLOPs counted from the shapes by ``torch.utils.flop_counter``) over
   the fp32 matmul peak measured in the same run.
 
@@ -19,6 +20,7 @@ import argparse
 import json
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -104,6 +106,85 @@ def plain_step_fn(x: torch.Tensor, cfg: RunConfig):
     return step
 
 
+def pythae_step_fn(x: torch.Tensor, cfg: RunConfig):
+    """Pythae's ``Adversarial_AE`` with the same networks, batch and SGD settings, stepped the
+    way its ``AdversarialTrainer`` does (one forward pass computes both players' losses; the
+    autoencoder and the discriminator are updated from it). None if pythae is not installed."""
+    try:
+        from pythae.data.datasets import BaseDataset
+        from pythae.models import Adversarial_AE, Adversarial_AE_Config
+        from pythae.models.base.base_utils import ModelOutput
+        from pythae.models.nn import BaseDecoder, BaseDiscriminator, BaseEncoder
+        from pythae.trainers import AdversarialTrainer, AdversarialTrainerConfig
+    except ImportError:
+        return None
+    torch.manual_seed(0)
+    ours = AdversarialAutoencoder(784, cfg.model, cfg.prior)  # the same networks and init
+    z_dim = cfg.model.latent_dim
+
+    class Enc(BaseEncoder):
+        def __init__(self):
+            super().__init__()
+            self.net = ours.encoder.net
+
+        def forward(self, x):
+            z = self.net(x)
+            return ModelOutput(embedding=z, log_covariance=torch.zeros_like(z))
+
+    class Dec(BaseDecoder):
+        def __init__(self):
+            super().__init__()
+            self.net = ours.decoder.net
+
+        def forward(self, z):
+            return ModelOutput(reconstruction=torch.sigmoid(self.net(z)))
+
+    class Disc(BaseDiscriminator):
+        def __init__(self):
+            super().__init__()
+            self.net = ours.discriminator.net
+
+        def forward(self, z):
+            return ModelOutput(embedding=torch.sigmoid(self.net(z)))
+
+    model_cfg = Adversarial_AE_Config(
+        input_dim=(784,), latent_dim=z_dim, deterministic_posterior=True
+    )
+    model = Adversarial_AE(model_cfg, encoder=Enc(), decoder=Dec(), discriminator=Disc())
+    o = cfg.optim
+    out_dir = tempfile.mkdtemp(prefix="pythae-bench-")
+    trainer = AdversarialTrainer(
+        model=model,
+        train_dataset=BaseDataset(x, torch.zeros(len(x))),
+        training_config=AdversarialTrainerConfig(
+            output_dir=out_dir,
+            per_device_train_batch_size=cfg.train.batch_size,
+            autoencoder_optimizer_cls="SGD",
+            autoencoder_learning_rate=o.lr_recon,
+            autoencoder_optimizer_params={"momentum": o.momentum_recon},
+            discriminator_optimizer_cls="SGD",
+            discriminator_learning_rate=o.lr_disc,
+            discriminator_optimizer_params={"momentum": o.momentum_adv},
+            no_cuda=True,
+        ),
+    )
+    trainer.prepare_training()
+    batches = iter(trainer.train_loader)
+
+    def step():
+        nonlocal batches
+        try:
+            inputs = next(batches)
+        except StopIteration:
+            batches = iter(trainer.train_loader)
+            inputs = next(batches)
+        inputs = trainer._set_inputs_to_device(inputs)
+        output = model(inputs, epoch=1, dataset_size=len(x), uses_ddp=False)
+        trainer._optimizers_step(output)
+
+    return step
+
+
 def flops_per_step(step) -> int:
     with FlopCounterMode(display=False) as counter:
         step()
@@ -139,9 +220,13 @@ def matmul_peak(size: int = 1024, n: int = 20) -> float:
     return 2 * size**3 / statistics.median(times) / 1e9
 
 
-def measure(x, batch_size, n_steps, repeats) -> dict:
+def measure(x, batch_size, n_steps, repeats, with_pythae=True) -> dict:
     cfg = paper_config(batch_size)
     steps = {"torch_aae": fast_step_fn(x, cfg), "plain_eager": plain_step_fn(x, cfg)}
+    if with_pythae:
+        pythae = pythae_step_fn(x, cfg)
+        if pythae is not None:
+            steps["pythae"] = pythae
     flops = {name: flops_per_step(step) for name, step in steps.items()}
     seconds = time_interleaved(steps, n_steps, repeats=repeats)
     out = {"batch_size": batch_size}
@@ -153,7 +238,10 @@ def measure(x, batch_size, n_steps, repeats) -> dict:
             "gflop_per_step": flops[name] / 1e9,
             "gflops_achieved": flops[name] / sec / 1e9,
         }
-    out["speedup"] = out["torch_aae"]["images_per_second"] / out["plain_eager"]["images_per_second"]
+    ours = out["torch_aae"]["images_per_second"]
+    out["speedup"] = ours / out["plain_eager"]["images_per_second"]
+    if "pythae" in out:
+        out["speedup_vs_pythae"] = ours / out["pythae"]["images_per_second"]
     return out
 
 
@@ -174,13 +262,14 @@ def main(argv=None) -> int:
         "hardware": hardware_info(),
         "threads": torch.get_num_threads(),
         "fp32_matmul_peak_gflops": peak,
-        "runs": [measure(x, b, n_steps, repeats) for b in sizes],
+        "runs": [measure(x, b, n_steps, repeats, not args.quick) for b in sizes],
         "command": "python " + " ".join(sys.argv),
     }
     results["wall_seconds"] = time.perf_counter() - start
     for run in results["runs"]:
-        for name in ("torch_aae", "plain_eager"):
-            run[name]["fraction_of_peak"] = run[name]["gflops_achieved"] / peak
+        for name in ("torch_aae", "plain_eager", "pythae"):
+            if name in run:
+                run[name]["fraction_of_peak"] = run[name]["gflops_achieved"] / peak
     text = json.dumps(results, indent=2)
     print(text)
     if args.out:
