@@ -90,7 +90,8 @@ def test_sigterm_saves_checkpoint_and_says_how_to_resume(tiny_cfg, tmp_path):
     assert _same(_weights(tmp_path / "stopped"), _weights(tmp_path / "whole"))
 
 
-def test_sigterm_through_cli_exits_cleanly(tiny_cfg, data_dir, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_through_cli_exits_cleanly(tiny_cfg, data_dir, tmp_path, sig):
     run = tmp_path / "run"
     args = [
         sys.executable,
@@ -117,7 +118,7 @@ def test_sigterm_through_cli_exits_cleanly(tiny_cfg, data_dir, tmp_path):
         args += ["--set", f"{key}={value}"]
     proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
     _wait_for_mid_epoch_checkpoint(run, proc)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert f"aae train --resume {run}" in err and "Traceback" not in err
