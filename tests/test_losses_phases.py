@@ -67,11 +67,11 @@ def test_each_phase_moves_only_its_own_parameters():
 
     before = _snapshot(model)
     z = model.encode(x).z
-    disc_phase(model, opts["disc"], z, model.prior.sample(8))
+    disc_phase(model.discriminator, opts["disc"], z, model.prior.sample(8))
     assert _moved(before, model) == {"discriminator"}
 
     before = _snapshot(model)
-    gen_phase(model, opts["gen"], z)
+    gen_phase(model.discriminator, opts["gen"], z)
     assert _moved(before, model) == {"encoder"}
     # D is trainable again after the generator step
     assert all(p.requires_grad for p in model.discriminator.parameters())
@@ -84,12 +84,12 @@ def test_disc_step_lowers_disc_loss_and_gen_step_lowers_gen_loss():
     for _ in range(20):
         z = model.encode(x).z
         before = disc_loss(model.discriminator(z_real), model.discriminator(z)).item()
-        disc_phase(model, opts["disc"], z, z_real)
+        disc_phase(model.discriminator, opts["disc"], z, z_real)
     after = disc_loss(model.discriminator(z_real), model.discriminator(model.encode(x).z)).item()
     assert after < before
     g_before = gen_loss(model.discriminator(model.encode(x).z)).item()
     for _ in range(5):
-        gen_phase(model, opts["gen"], model.encode(x).z)
+        gen_phase(model.discriminator, opts["gen"], model.encode(x).z)
     assert gen_loss(model.discriminator(model.encode(x).z)).item() < g_before
 
 
@@ -101,10 +101,10 @@ def test_shared_encoder_pass_equals_separate_passes():
     x = torch.rand(8, 12)
     z_real = model.prior.sample(8, torch.Generator().manual_seed(1))
     z = model.encode(x).z
-    disc_phase(model, opts["disc"], z, z_real)
-    gen_phase(model, opts["gen"], z)
-    disc_phase(twin, twin_opts["disc"], twin.encode(x).z.detach(), z_real)
-    gen_phase(twin, twin_opts["gen"], twin.encode(x).z)
+    disc_phase(model.discriminator, opts["disc"], z, z_real)
+    gen_phase(model.discriminator, opts["gen"], z)
+    disc_phase(twin.discriminator, twin_opts["disc"], twin.encode(x).z.detach(), z_real)
+    gen_phase(twin.discriminator, twin_opts["gen"], twin.encode(x).z)
     for a, b in zip(model.parameters(), twin.parameters(), strict=True):
         assert torch.allclose(a, b, atol=1e-7)
 

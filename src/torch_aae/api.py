@@ -59,9 +59,9 @@ class AAE:
         device = resolve_device(cfg.train.device)
         self.model_ = build_model(cfg, X.shape[1]).to(device)
         labels = None
-        if self.model_.n_classes:
+        if self.model_.needs_labels:
             if y is None:
-                raise DataError("This model is label-conditioned: pass y (use -1 for unlabeled).")
+                raise DataError("This model is trained with labels: pass y (-1 for unlabeled).")
             labels = torch.as_tensor(np.asarray(y), dtype=torch.long, device=device)
         self.config_ = cfg
         self.trainer_ = Trainer(self.model_, cfg)

@@ -55,7 +55,7 @@ def _add_run_commands(sub) -> None:
     p.add_argument("--data-dir")
 
     p = sub.add_parser("evaluate", help="print held-out numbers of a run as JSON")
-    p.add_argument("run")
+    p.add_argument("run", help="a run directory, or an exported classifier checkpoint (.pt)")
     p.add_argument(
         "--metric",
         default="prior",
@@ -69,6 +69,19 @@ def _add_run_commands(sub) -> None:
     p.add_argument("--data-dir")
 
 
+def _add_reproduce(sub) -> None:
+    p = sub.add_parser("reproduce", help="reproduce a table of the paper (several seeds)")
+    p.add_argument("experiment", choices=["semi-supervised"])
+    p.add_argument("--labels", required=True, choices=["100", "1000", "all"])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--epochs", type=int, help="train each seed up to this many epochs")
+    p.add_argument("--config-dir", default="configs", help="where semi_supervised_*.toml are")
+    p.add_argument("--runs-dir", default="runs")
+    p.add_argument("--results-dir", default="results")
+    p.add_argument("--data-dir")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aae", description="Adversarial Autoencoders (Makhzani et al., arXiv 1511.05644)"
@@ -76,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_train(sub)
     _add_run_commands(sub)
+    _add_reproduce(sub)
     return parser
 
 
@@ -184,7 +198,13 @@ def cmd_plot(args) -> None:
 def cmd_evaluate(args) -> None:
     from torch_aae.api import AAE
     from torch_aae.evaluation import evaluate_parzen
+    from torch_aae.reproduce import CLASSIFIER_KIND, evaluate_classifier
+    from torch_aae.training.checkpoint import load_checkpoint
 
+    if Path(args.run).is_file() and load_checkpoint(args.run).get("kind") == CLASSIFIER_KIND:
+        out = evaluate_classifier(args.run, args.split, args.data_dir)
+        _print_json(out, args.out)
+        return
     _, data = _run_data(args.run, args.data_dir)
     if args.metric == "parzen":
         command = "aae " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["evaluate"] else None
@@ -193,11 +213,32 @@ def cmd_evaluate(args) -> None:
         part = data.split(args.split)
         scores = AAE.load(args.run).trainer_.evaluate(part.x, part.y)
         out = {"run": args.run, "split": args.split, **scores}
+    _print_json(out, args.out)
+
+
+def _print_json(out: dict, path: str | None) -> None:
     text = json.dumps(out, indent=2)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text + "\n")
     print(text)
+
+
+def cmd_reproduce(args) -> None:
+    from torch_aae.reproduce import reproduce_semi_supervised
+
+    result = reproduce_semi_supervised(
+        args.labels,
+        args.seeds,
+        config_dir=args.config_dir,
+        runs_dir=args.runs_dir,
+        results_dir=args.results_dir,
+        epochs=args.epochs,
+        data_dir=args.data_dir,
+        overrides=args.overrides,
+        command="aae " + shlex.join(sys.argv[1:]),
+    )
+    print(json.dumps({k: result[k] for k in ("labels", "test_error_percent", "wall_seconds")}))
 
 
 COMMANDS = {
@@ -206,6 +247,7 @@ COMMANDS = {
     "encode": cmd_encode,
     "plot": cmd_plot,
     "evaluate": cmd_evaluate,
+    "reproduce": cmd_reproduce,
 }
 
 

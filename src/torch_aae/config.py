@@ -39,7 +39,10 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    variant: Literal["aae", "vae"] = "aae"  # adversarial autoencoder, or the VAE baseline
+    # "aae": the basic AAE (sec. 2); "vae": the VAE baseline; "supervised": the decoder also
+    # gets the one-hot label, z learns style (sec. 4); "semi_supervised": q(y, z|x) with a
+    # categorical and a Gaussian adversary and a cross-entropy phase on labeled rows (sec. 5)
+    variant: Literal["aae", "vae", "supervised", "semi_supervised"] = "aae"
     latent_dim: int = 2  # size of the code z
     encoder_hidden: tuple[int, ...] = (1000, 1000)  # paper: 2 x 1000 ReLU (appendix A)
     decoder_hidden: tuple[int, ...] = (1000, 1000)
@@ -51,6 +54,9 @@ class ModelConfig:
     label_conditioning: Literal["none", "one_hot"] = "none"  # paper 2.3: label into D
     init_std: float = 0.01  # weights ~ N(0, init_std); paper appendix A; 0 = PyTorch default
     activation: Literal["relu", "leaky_relu", "tanh"] = "relu"
+    n_classes: int = 10  # supervised / semi_supervised: number of label categories of y
+    input_noise_std: float = 0.0  # Gaussian noise added to the encoder's input while training
+    disc_noise_std: float = 0.0  # Gaussian noise added to every discriminator input (training)
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,7 @@ class LossConfig:
     recon: Literal["mse", "bce"] = "mse"  # paper: squared Euclidean error
     recon_weight: float = 1.0
     adv_weight: float = 1.0  # weight of the generator (regularization) loss
+    ce_weight: float = 1.0  # semi_supervised: weight of the cross-entropy on labeled rows
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,8 @@ class OptimConfig:
     lr_gen: float = 0.1  # encoder as generator (paper A.2: 0.1, momentum 0.1)
     momentum_recon: float = 0.9  # SGD momentum, or Adam beta1, of the reconstruction phase
     momentum_adv: float = 0.1  # SGD momentum, or Adam beta1, of both adversarial phases
+    lr_ce: float = 0.1  # semi_supervised: q(y|x) on labeled rows (paper A.2: 0.1, momentum 0.9)
+    momentum_ce: float = 0.9
     beta2: float = 0.999  # Adam only
     milestones: tuple[int, ...] = (50, 1000)  # epochs where every lr is multiplied by gamma
     gamma: float = 0.1
@@ -102,7 +111,11 @@ class TrainConfig:
     checkpoint_every: int = 0  # also checkpoint every this many steps (0: at epoch ends only)
     keep_last: int = 2  # epoch checkpoints kept in checkpoints/ besides the latest (0: none)
     best_metric: Literal[
-        "val_recon_mse_sum", "val_recon_bce_sum", "val_c2st_accuracy", "val_mmd2"
+        "val_recon_mse_sum",
+        "val_recon_bce_sum",
+        "val_c2st_accuracy",
+        "val_mmd2",
+        "val_error_percent",
     ] = "val_recon_mse_sum"  # lower is better; the best evaluated epoch is copied to best.pt
     on_nonfinite: Literal["stop", "rollback"] = "stop"  # rollback: last checkpoint, lr / 2
     progress: bool = True  # a progress bar with live losses (epoch lines are always printed)
@@ -213,10 +226,10 @@ def _section_from_dict(name: str, values: dict[str, Any], base: Any) -> Any:
 def _validate_section(name: str, section: Any) -> None:
     """Range checks that a type alone cannot express."""
     positive = {
-        "model": ["latent_dim", "noise_dim"],
+        "model": ["latent_dim", "noise_dim", "n_classes"],
         "prior": ["std", "n_components", "radial_std", "tangential_std", "roll_scale"],
         "train": ["epochs", "batch_size", "eval_every", "n_eval"],
-        "optim": ["lr_recon", "lr_disc", "lr_gen", "beta2", "gamma"],
+        "optim": ["lr_recon", "lr_disc", "lr_gen", "lr_ce", "beta2", "gamma"],
     }.get(name, [])
     for key in positive:
         if getattr(section, key) <= 0:
@@ -225,6 +238,10 @@ def _validate_section(name: str, section: Any) -> None:
         for key in ("encoder_hidden", "decoder_hidden", "disc_hidden"):
             if any(w <= 0 for w in getattr(section, key)):
                 raise ConfigError(f"model.{key} widths must be > 0, got {getattr(section, key)}")
+    if name == "model":
+        for key in ("input_noise_std", "disc_noise_std"):
+            if getattr(section, key) < 0:
+                raise ConfigError(f"model.{key} must be >= 0, got {getattr(section, key)}")
     if name == "train":
         for key in ("checkpoint_every", "keep_last"):
             if getattr(section, key) < 0:
@@ -236,7 +253,7 @@ def _validate_section(name: str, section: Any) -> None:
     if name == "data" and (section.n_train == 0 or section.n_train < -1):
         raise ConfigError(f"data.n_train must be positive or -1 (all), got {section.n_train}")
     if name == "optim":
-        for key in ("momentum_recon", "momentum_adv"):
+        for key in ("momentum_recon", "momentum_adv", "momentum_ce"):
             if not 0 <= getattr(section, key) < 1:
                 raise ConfigError(f"optim.{key} must be in [0, 1), got {getattr(section, key)}")
 
@@ -273,10 +290,46 @@ def _validate_run(cfg: RunConfig) -> None:
                 "model.label_conditioning is for the AAE's discriminator; the "
                 "VAE has none. Set it to 'none' or use model.variant = 'aae'."
             )
+    if cfg.model.variant in ("supervised", "semi_supervised"):
+        _validate_label_model(cfg)
+    if cfg.train.best_metric == "val_error_percent" and cfg.model.variant != "semi_supervised":
+        raise ConfigError(
+            "train.best_metric = 'val_error_percent' needs a classifier; only "
+            "model.variant = 'semi_supervised' has one. Use 'val_recon_mse_sum'."
+        )
     if cfg.model.label_conditioning != "none" and cfg.prior.type not in ("mixture", "swiss_roll"):
         raise ConfigError(
             "model.label_conditioning = 'one_hot' needs a prior with one component per label; "
             "set prior.type = 'mixture' or 'swiss_roll'."
+        )
+
+
+def _validate_label_model(cfg: RunConfig) -> None:
+    variant = cfg.model.variant
+    if cfg.prior.type != "gaussian":
+        raise ConfigError(
+            f"model.variant = '{variant}' shapes the style code z into a Gaussian; "
+            f"set prior.type = 'gaussian' (got '{cfg.prior.type}')."
+        )
+    if cfg.model.label_conditioning != "none":
+        raise ConfigError(
+            f"model.variant = '{variant}' gives the label to the decoder, not to the "
+            "discriminator; set model.label_conditioning = 'none'."
+        )
+    if variant == "semi_supervised" and cfg.model.encoder_type != "deterministic":
+        raise ConfigError(
+            "model.variant = 'semi_supervised' uses a deterministic q(y, z|x) (as the paper); "
+            "set model.encoder_type = 'deterministic'."
+        )
+    if variant == "supervised" and cfg.data.n_labeled != -1:
+        raise ConfigError(
+            "model.variant = 'supervised' needs every training label; set data.n_labeled = -1, "
+            "or use model.variant = 'semi_supervised' for a labeled subset."
+        )
+    if variant == "semi_supervised" and cfg.data.n_labeled == 0:
+        raise ConfigError(
+            "model.variant = 'semi_supervised' needs labeled rows; set data.n_labeled to e.g. "
+            "100, 1000 or -1 (all)."
         )
 
 

@@ -12,6 +12,7 @@ import torch
 from torch_aae import plots
 from torch_aae.model import AdversarialAutoencoder
 from torch_aae.priors import GaussianPrior, UniformPrior
+from torch_aae.semi import LabelDecoding
 from torch_aae.training.data import DataBundle
 from torch_aae.training.trainer import HEADLINE_METRICS
 
@@ -42,6 +43,8 @@ def make_figures(
     model: AdversarialAutoencoder, data: DataBundle, run_dir: str | Path, seed: int = 0
 ) -> list[Path]:
     """Write every figure that applies to this model and data into ``run_dir/figures``."""
+    if isinstance(model, LabelDecoding):
+        return _label_model_figures(model, data, run_dir, seed)
     out = Path(run_dir) / "figures"
     held_out = data.test if data.test is not None else data.val
     split_name = "test" if data.test is not None else "validation"
@@ -95,8 +98,73 @@ def make_figures(
             grid = 20
             images = _decode(model, torch.from_numpy(manifold_points(model, grid, seed)))
             paths.append(plots.plot_manifold(images, grid, out / "manifold.png", image_shape=shape))
+    return paths + _curves(run_dir, out)
+
+
+def _curves(run_dir: str | Path, out: Path) -> list[Path]:
     metrics_path = Path(run_dir) / "metrics.jsonl"
-    if metrics_path.is_file():
-        records = [json.loads(line) for line in metrics_path.read_text().splitlines() if line]
-        paths.append(plots.plot_curves(records, HEADLINE_METRICS, out / "curves.png"))
-    return paths
+    if not metrics_path.is_file():
+        return []
+    records = [json.loads(line) for line in metrics_path.read_text().splitlines() if line]
+    return [plots.plot_curves(records, HEADLINE_METRICS, out / "curves.png")]
+
+
+@torch.no_grad()
+def style_grid(model: LabelDecoding, n_styles: int = 10, seed: int = 0) -> np.ndarray:
+    """Paper Fig. 7a: row i decodes one style z_i ~ p(z) with each label 0..K-1 in turn.
+    Returns (n_styles * K, data_dim) images, row-major."""
+    model.eval()
+    k = model.n_classes
+    z = model.prior.sample(n_styles, torch.Generator().manual_seed(seed))
+    device = next(model.parameters()).device
+    z = z.repeat_interleave(k, dim=0).to(device)
+    y = torch.arange(k).repeat(n_styles).to(device)
+    return model.decode(z, y).cpu().numpy()
+
+
+@torch.no_grad()
+def _label_model_figures(
+    model: LabelDecoding, data: DataBundle, run_dir: str | Path, seed: int
+) -> list[Path]:
+    """Supervised and semi-supervised AAEs: style codes of held-out images, reconstructions,
+    the style-by-label grid (Fig. 7a) and the training curves."""
+    out = Path(run_dir) / "figures"
+    held_out = data.test if data.test is not None else data.val
+    split_name = "test" if data.test is not None else "validation"
+    n = min(5000, len(held_out.x))
+    device = next(model.parameters()).device
+    model.eval()
+    x = held_out.x[:n].to(device)
+    y = held_out.y[:n].to(device) if held_out.y is not None else None
+    z = torch.cat([model.encode(b).z.cpu() for b in x.split(1000)])
+    z_prior = model.prior.sample(20_000, torch.Generator().manual_seed(seed))
+    paths = [
+        plots.plot_latent(
+            z.numpy(),
+            None if y is None else y.cpu().numpy(),
+            z_prior.numpy(),
+            out / "latent.png",
+            title=f"style codes of {split_name} images (first two of {model.latent_dim} dims)",
+            class_names=data.class_names,
+        )
+    ]
+    if data.image_shape is not None and y is not None:
+        shape = data.image_shape
+        paths.append(
+            plots.plot_reconstructions(
+                x[:10].cpu().numpy(),
+                model.reconstruct(x[:10], y[:10]).cpu().numpy(),
+                out / "reconstructions.png",
+                image_shape=shape,
+            )
+        )
+        paths.append(
+            plots.plot_image_grid(
+                style_grid(model, 10, seed),
+                out / "style_grid.png",
+                image_shape=shape,
+                n_cols=model.n_classes,
+                title="row: one style z ~ p(z); column: label 0..9",
+            )
+        )
+    return paths + _curves(run_dir, out)

@@ -49,6 +49,23 @@ class AdversarialAutoencoder(nn.Module):
         """Reconstruction of x, shape (batch, data_dim)."""
         return self.decode(self.encode(x).z)
 
+    @property
+    def needs_labels(self) -> bool:
+        """Whether training reads labels (label-conditioned regularization)."""
+        return self.n_classes > 0
+
+    def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Reconstruction of x; ``labels`` are not used by the decoder of this model."""
+        return self(x)
+
+    def prior_batch(
+        self, n: int, generator: torch.Generator, labels: torch.Tensor | None
+    ) -> torch.Tensor:
+        """The prior draws one training step needs: (n, latent_dim), from each labeled row's
+        component when the model is label-conditioned."""
+        cond = labels.cpu() if labels is not None and self.n_classes else None
+        return self.prior.sample(n, generator, cond)
+
     def condition(self, labels: torch.Tensor | None) -> torch.Tensor | None:
         """The discriminator's extra input: one-hot label, -1 mapped to the "unlabeled" slot."""
         if not self.n_classes:

@@ -12,6 +12,11 @@ from torch_aae.config import ModelConfig
 _ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh}
 
 
+def activation(name: str) -> nn.Module:
+    """A fresh activation module: ``relu``, ``leaky_relu`` (slope 0.2) or ``tanh``."""
+    return _ACTIVATIONS[name]()
+
+
 def mlp(
     in_dim: int, hidden: tuple[int, ...], out_dim: int, activation: str = "relu"
 ) -> nn.Sequential:
@@ -89,16 +94,20 @@ class Decoder(nn.Module):
 class Discriminator(nn.Module):
     """D(z[, c]): real (prior sample) vs fake (code); sees codes only and returns logits (batch,).
 
-    With ``cond_dim > 0`` a conditioning vector (a one-hot label plus an "unlabeled" slot,
+    ``cfg.disc_noise_std > 0`` adds Gaussian noise to D's input in training mode (real and fake
+    alike). With ``cond_dim > 0`` a conditioning vector (a one-hot label plus an "unlabeled" slot,
     paper section 2.3) is concatenated to z.
     """
 
     def __init__(self, latent_dim: int, cfg: ModelConfig, cond_dim: int = 0):
         super().__init__()
         self.cond_dim = cond_dim
+        self.noise_std = cfg.disc_noise_std  # N(0, noise_std^2) added to z while training
         self.net = mlp(latent_dim + cond_dim, cfg.disc_hidden, 1, cfg.activation)
 
     def forward(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        if self.training and self.noise_std:
+            z = z + self.noise_std * torch.randn_like(z)
         if self.cond_dim:
             z = torch.cat([z, cond], dim=1)
         return self.net(z).squeeze(1)

@@ -13,8 +13,13 @@ from torch import nn
 
 from torch_aae.config import RunConfig
 from torch_aae.model import AdversarialAutoencoder
-from torch_aae.training.optim import build_optimizers, build_vae_optimizers
-from torch_aae.training.phases import aae_step, vae_step
+from torch_aae.semi import SemiSupervisedAAE, SupervisedAAE
+from torch_aae.training.optim import (
+    build_optimizers,
+    build_semi_supervised_optimizers,
+    build_vae_optimizers,
+)
+from torch_aae.training.phases import aae_step, semi_supervised_step, vae_step
 from torch_aae.vae import VariationalAutoencoder
 
 
@@ -24,12 +29,21 @@ class Variant:
     build_optimizers: Callable[..., dict[str, torch.optim.Optimizer]]  # (model, OptimConfig)
     step: Callable[..., dict[str, torch.Tensor]]  # (model, opts, x, labels, z_prior, cfg)
     needs_prior_samples: bool  # the trainer draws a prior batch per step for the step
+    labeled_batches: bool = False  # the step also takes a labeled mini-batch (x_l, y_l)
 
 
 VARIANTS: dict[str, Variant] = {
     "aae": Variant(AdversarialAutoencoder, build_optimizers, aae_step, needs_prior_samples=True),
     "vae": Variant(
         VariationalAutoencoder, build_vae_optimizers, vae_step, needs_prior_samples=False
+    ),
+    "supervised": Variant(SupervisedAAE, build_optimizers, aae_step, needs_prior_samples=True),
+    "semi_supervised": Variant(
+        SemiSupervisedAAE,
+        build_semi_supervised_optimizers,
+        semi_supervised_step,
+        needs_prior_samples=True,
+        labeled_batches=True,
     ),
 }
 

@@ -81,18 +81,25 @@ def build_model(cfg: RunConfig, data_dim: int) -> AdversarialAutoencoder:
 
 
 def _check_labels(model: AdversarialAutoencoder, data: DataBundle, cfg: RunConfig) -> None:
-    if not model.n_classes:
+    if not model.needs_labels:
         return
     labels = data.train_labels
+    conditioned = cfg.model.variant == "aae"
     if labels is None:
+        what = (
+            "model.label_conditioning = 'one_hot'"
+            if conditioned
+            else f"model.variant = '{cfg.model.variant}'"
+        )
         raise ConfigError(
-            "model.label_conditioning = 'one_hot' needs labels, but this dataset has none or "
-            "data.n_labeled = 0; give labels (data.label_key) or set label_conditioning = 'none'."
+            f"{what} needs labels, but this dataset has none or data.n_labeled = 0; give labels "
+            "(data.label_key)" + (" or set label_conditioning = 'none'." if conditioned else ".")
         )
     if labels.max() >= model.n_classes:
+        key = "prior.n_components" if conditioned else "model.n_classes"
         raise ConfigError(
-            f"Labels go up to {int(labels.max())} but the prior has {model.n_classes} components;"
-            f" set prior.n_components = {int(labels.max()) + 1}."
+            f"Labels go up to {int(labels.max())} but the model has {model.n_classes} classes;"
+            f" set {key} = {int(labels.max()) + 1}."
         )
 
 
@@ -224,7 +231,7 @@ def _fit(
     cfg = trainer.cfg
     device = trainer.device
     x = data.train.x.to(device)
-    labels = data.train_labels.to(device) if trainer.model.n_classes else None
+    labels = data.train_labels.to(device) if trainer.model.needs_labels else None
     val = data.val if len(data.val.x) else None
     start = time.perf_counter()
     every = cfg.train.checkpoint_every
@@ -273,6 +280,12 @@ def _fit(
             if val is not None and (trainer.epoch % cfg.train.eval_every == 0 or last):
                 scores = trainer.evaluate(val.x.to(device), val.y)
                 record |= {f"val_{k}": v for k, v in scores.items()}
+                if data.test is not None and hasattr(trainer.model, "classify"):
+                    # logged to draw error-versus-time curves; never used to choose anything
+                    record["test_error_percent"] = trainer.error_percent(
+                        data.test.x.to(device), data.test.y
+                    )
+            record["wall_seconds"] = round(elapsed(), 1)
             with open(run_dir / "metrics.jsonl", "a") as f:
                 f.write(json.dumps(record) + "\n")
             _checkpoint(trainer, data, run_dir, elapsed())

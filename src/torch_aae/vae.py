@@ -22,6 +22,7 @@ class VariationalAutoencoder(nn.Module):
     """x -> q(z|x) = N(mu(x), sigma(x)^2) -> p(x|z), trained on the negative ELBO."""
 
     n_classes = 0  # no label conditioning
+    needs_labels = False
 
     def __init__(self, data_dim: int, cfg: ModelConfig, prior_cfg: PriorConfig):
         super().__init__()
@@ -49,6 +50,9 @@ class VariationalAutoencoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x).z)
+
+    def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self(x)
 
     def condition(self, labels: torch.Tensor | None) -> None:
         return None

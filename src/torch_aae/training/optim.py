@@ -39,3 +39,16 @@ def build_schedulers(
 def build_vae_optimizers(model, cfg: OptimConfig) -> dict[str, torch.optim.Optimizer]:
     """The VAE has one phase: encoder + decoder on the negative ELBO (the ``recon`` settings)."""
     return {"recon": _make(model.parameters(), cfg.lr_recon, cfg.momentum_recon, cfg)}
+
+
+def build_semi_supervised_optimizers(model, cfg: OptimConfig) -> dict[str, torch.optim.Optimizer]:
+    """Paper A.2's groups: ``recon`` (encoder + decoder), ``disc`` (both discriminators),
+    ``gen`` (encoder: trunk and both heads), ``ce`` (trunk and the q(y|x) head)."""
+    enc = model.encoder_parameters()
+    discs = [*model.disc_y.parameters(), *model.disc_z.parameters()]
+    return {
+        "recon": _make([*enc, *model.decoder.parameters()], cfg.lr_recon, cfg.momentum_recon, cfg),
+        "disc": _make(discs, cfg.lr_disc, cfg.momentum_adv, cfg),
+        "gen": _make(enc, cfg.lr_gen, cfg.momentum_adv, cfg),
+        "ce": _make(model.classifier_parameters(), cfg.lr_ce, cfg.momentum_ce, cfg),
+    }

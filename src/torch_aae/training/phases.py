@@ -13,6 +13,7 @@ three separate passes (one encoder forward fewer).
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from torch_aae.config import RunConfig
 from torch_aae.losses import (
@@ -24,7 +25,9 @@ from torch_aae.losses import (
     recon_loss,
 )
 from torch_aae.model import AdversarialAutoencoder
+from torch_aae.nn import Discriminator
 from torch_aae.priors import GaussianPrior
+from torch_aae.semi import SemiSupervisedAAE, SupervisedAAE
 from torch_aae.vae import VariationalAutoencoder
 
 
@@ -34,37 +37,55 @@ def recon_phase(
     x: torch.Tensor,
     kind: str = "mse",
     weight: float = 1.0,
+    labels: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
-    """One step of encoder + decoder on the reconstruction error."""
+    """One step of encoder + decoder on the reconstruction error (``labels`` for models whose
+    decoder reads them)."""
     opt.zero_grad(set_to_none=True)
-    loss = recon_loss(model(x), x, kind)
+    loss = recon_loss(model.reconstruct(x, labels), x, kind)
     (weight * loss).backward()
     opt.step()
     return {"loss_recon": loss.detach()}
 
 
+def _disc_loss(
+    disc: Discriminator,
+    z_fake: torch.Tensor,
+    z_real: torch.Tensor,
+    cond: torch.Tensor | None = None,
+    suffix: str = "",
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """D's loss with real and fake as one batch of 2 x batch (fake codes detached)."""
+    n = z_real.shape[0]
+    z = torch.cat([z_real, z_fake.detach()])
+    c = torch.cat([cond, cond]) if cond is not None else None
+    logits = disc(z, c)
+    loss = disc_loss(logits[:n], logits[n:])
+    acc_real, acc_fake = disc_accuracy(logits[:n].detach(), logits[n:].detach())
+    return loss, {
+        f"loss_disc{suffix}": loss.detach(),
+        f"disc_acc_real{suffix}": acc_real,
+        f"disc_acc_fake{suffix}": acc_fake,
+    }
+
+
 def disc_phase(
-    model: AdversarialAutoencoder,
+    disc: Discriminator,
     opt: torch.optim.Optimizer,
     z_fake: torch.Tensor,
     z_real: torch.Tensor,
     cond: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
-    """One discriminator step; real and fake go through D as one batch of 2 x batch."""
+    """One discriminator step: prior draws ``z_real`` are real, codes ``z_fake`` fake."""
     opt.zero_grad(set_to_none=True)
-    n = z_real.shape[0]
-    z = torch.cat([z_real, z_fake.detach()])
-    c = torch.cat([cond, cond]) if cond is not None else None
-    logits = model.discriminator(z, c)
-    loss = disc_loss(logits[:n], logits[n:])
+    loss, out = _disc_loss(disc, z_fake, z_real, cond)
     loss.backward()
     opt.step()
-    acc_real, acc_fake = disc_accuracy(logits[:n].detach(), logits[n:].detach())
-    return {"loss_disc": loss.detach(), "disc_acc_real": acc_real, "disc_acc_fake": acc_fake}
+    return out
 
 
 def gen_phase(
-    model: AdversarialAutoencoder,
+    disc: Discriminator,
     opt: torch.optim.Optimizer,
     z_fake: torch.Tensor,
     cond: torch.Tensor | None = None,
@@ -72,7 +93,6 @@ def gen_phase(
 ) -> dict[str, torch.Tensor]:
     """One encoder step against the (frozen) discriminator."""
     opt.zero_grad(set_to_none=True)
-    disc = model.discriminator
     disc.requires_grad_(False)  # D gets no gradient: only the encoder is a player here
     try:
         loss = gen_loss(disc(z_fake, cond))
@@ -94,12 +114,74 @@ def aae_step(
     """One AAE mini-batch: reconstruction, then regularization (D step, then G step).
 
     ``z_real`` (batch, latent_dim): prior draws, from each row's component when labelled.
+    Also the supervised AAE's step (section 4): its decoder reads [one-hot(y), z].
     """
-    out = recon_phase(model, opts["recon"], x, cfg.loss.recon, cfg.loss.recon_weight)
+    decoder_labels = labels if isinstance(model, SupervisedAAE) else None
+    out = recon_phase(
+        model, opts["recon"], x, cfg.loss.recon, cfg.loss.recon_weight, decoder_labels
+    )
     cond = model.condition(labels if model.n_classes else None)
     z_fake = model.encode(x).z  # one pass after the recon update, shared by D and G steps
-    out |= disc_phase(model, opts["disc"], z_fake, z_real, cond)
-    out |= gen_phase(model, opts["gen"], z_fake, cond, cfg.loss.adv_weight)
+    out |= disc_phase(model.discriminator, opts["disc"], z_fake, z_real, cond)
+    out |= gen_phase(model.discriminator, opts["gen"], z_fake, cond, cfg.loss.adv_weight)
+    return out
+
+
+def semi_supervised_step(
+    model: SemiSupervisedAAE,
+    opts: dict[str, torch.optim.Optimizer],
+    x: torch.Tensor,
+    labels: torch.Tensor | None,
+    prior: torch.Tensor,
+    cfg: RunConfig,
+    labeled: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> dict[str, torch.Tensor]:
+    """Semi-supervised AAE (section 5), three phases on one mini-batch.
+
+    1. Reconstruction of ``x`` (labels unused) from [softmax q(y|x), z].
+    2. Regularization: both discriminators step (one-hot draws vs softmax outputs, N(0, I)
+       draws vs z), then one encoder step on the sum of both generator losses. The two
+       discriminators have disjoint parameters, so summing their losses under one optimizer is
+       exactly two separate steps.
+    3. Cross-entropy of q(y|x) on the labeled mini-batch ``labeled`` = (x_l, y_l).
+
+    ``prior`` (batch, n_classes + latent_dim): one-hot draws, then z draws.
+    """
+    k = model.n_classes
+    out = recon_phase(model, opts["recon"], x, cfg.loss.recon, cfg.loss.recon_weight)
+
+    logits, z_fake = model.encode_yz(x)  # one pass after the recon update, for D and G
+    y_fake = logits.softmax(dim=1)
+    opt = opts["disc"]
+    opt.zero_grad(set_to_none=True)
+    loss_y, stats_y = _disc_loss(model.disc_y, y_fake, prior[:, :k], suffix="_y")
+    loss_z, stats_z = _disc_loss(model.disc_z, z_fake, prior[:, k:], suffix="_z")
+    (loss_y + loss_z).backward()
+    opt.step()
+    out |= stats_y | stats_z
+
+    opt = opts["gen"]
+    opt.zero_grad(set_to_none=True)
+    discs = (model.disc_y, model.disc_z)
+    for d in discs:
+        d.requires_grad_(False)
+    try:
+        loss = gen_loss(model.disc_y(y_fake)) + gen_loss(model.disc_z(z_fake))
+        (cfg.loss.adv_weight * loss).backward()
+    finally:
+        for d in discs:
+            d.requires_grad_(True)
+    opt.step()
+    out["loss_gen"] = loss.detach()
+
+    if labeled is not None:
+        x_l, y_l = labeled
+        opt = opts["ce"]
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model.classify(x_l), y_l)
+        (cfg.loss.ce_weight * loss).backward()
+        opt.step()
+        out["loss_ce"] = loss.detach()
     return out
 
 

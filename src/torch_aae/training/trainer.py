@@ -24,25 +24,40 @@ from torch_aae.registry import VARIANTS
 from torch_aae.training.optim import build_schedulers
 
 # Offsets that give each RNG stream of a run its own seed.
-_BATCH_STREAM, _PRIOR_STREAM, _EVAL_STREAM = 0, 1, 2
+_BATCH_STREAM, _PRIOR_STREAM, _EVAL_STREAM, _LABELED_STREAM = 0, 1, 2, 3
 
 _PHASES = {
     "loss_recon": "reconstruction",
     "loss_disc": "discriminator",
+    "loss_disc_y": "categorical discriminator",
+    "loss_disc_z": "Gaussian discriminator",
     "loss_gen": "generator",
     "loss_kl": "reconstruction (ELBO)",
+    "loss_ce": "semi-supervised classification",
 }
 
 # The numbers shown per epoch and plotted as curves.
 HEADLINE_METRICS = (
     "loss_recon",
     "loss_disc",
+    "loss_disc_y",
+    "loss_disc_z",
     "loss_gen",
+    "loss_ce",
     "disc_acc_real",
     "disc_acc_fake",
     "val_recon_mse_sum",
     "val_c2st_accuracy",
+    "val_error_percent",
 )
+
+
+@torch.no_grad()
+def classification_error(model, x: torch.Tensor, labels: torch.Tensor) -> float:
+    """Error (%) of ``argmax model.classify(x)`` against ``labels``, in eval mode."""
+    model.eval()
+    pred = torch.cat([model.classify(b).argmax(1).cpu() for b in x.split(1000)])
+    return 100.0 * float((pred != labels.cpu()).float().mean())
 
 
 class Trainer:
@@ -74,6 +89,8 @@ class Trainer:
         seed = cfg.train.seed
         self.batch_gen = torch.Generator().manual_seed(seed + _BATCH_STREAM)
         self.prior_gen = torch.Generator().manual_seed(seed + _PRIOR_STREAM)
+        self.labeled_gen = torch.Generator().manual_seed(seed + _LABELED_STREAM)
+        self._labeled: tuple[torch.Tensor, torch.Tensor] | None = None  # (x_l, y_l) pool
         self.epoch = 0  # completed epochs
         self.step = 0  # completed mini-batches
         self.batch_in_epoch = 0  # completed mini-batches of the current epoch
@@ -85,11 +102,14 @@ class Trainer:
         discriminator step, then the generator step); under torchrun, this rank's share of it."""
         z_prior = None
         if self.variant.needs_prior_samples:
-            cond = labels.cpu() if labels is not None and self.model.n_classes else None
-            z_prior = self.model.prior.sample(len(x), self.prior_gen, cond).to(self.device)
+            z_prior = self.model.prior_batch(len(x), self.prior_gen, labels).to(self.device)
         shard = self.dist.shard
+        extra = {}
+        if self.variant.labeled_batches:
+            x_l, y_l = self._labeled_batch(len(x))
+            extra["labeled"] = (shard(x_l), shard(y_l))
         out = self.variant.step(
-            self.model, self.optimizers, shard(x), shard(labels), shard(z_prior), self.cfg
+            self.model, self.optimizers, shard(x), shard(labels), shard(z_prior), self.cfg, **extra
         )
         self.step += 1
         bad = [k for k, v in out.items() if k.startswith("loss_") and not torch.isfinite(v)]
@@ -105,6 +125,20 @@ class Trainer:
             )
         return out
 
+    def _labeled_batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``n`` labeled rows drawn without replacement (the whole pool, repeated as needed,
+        when it is smaller than ``n``), in a seeded order."""
+        if self._labeled is None:
+            raise ConfigError(
+                "This model needs labeled rows, but none were given; set data.n_labeled."
+            )
+        x_l, y_l = self._labeled
+        m = len(y_l)
+        reps = -(-n // m)
+        idx = torch.cat([torch.randperm(m, generator=self.labeled_gen) for _ in range(reps)])[:n]
+        idx = idx.to(x_l.device)
+        return x_l[idx], y_l[idx]
+
     def train_epoch(
         self,
         x: torch.Tensor,
@@ -118,6 +152,9 @@ class Trainer:
         None is returned (the trainer's state is then consistent and can be checkpointed).
         """
         self.model.train()
+        if self.variant.labeled_batches and labels is not None:
+            keep = labels >= 0
+            self._labeled = (x[keep], labels[keep]) if bool(keep.any()) else None
         if self.batch_in_epoch == 0:
             self._epoch_rng = self.batch_gen.get_state()
             self._sums = {}
@@ -166,27 +203,40 @@ class Trainer:
         return torch.cat(parts).cpu()
 
     @torch.no_grad()
+    def error_percent(self, x: torch.Tensor, labels: torch.Tensor) -> float:
+        """Classification error (%) of argmax q(y|x) against ``labels``."""
+        return classification_error(self.model, x, labels)
+
+    @torch.no_grad()
     def evaluate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, float]:
         """Held-out reconstruction error (all rows) and prior match (first ``n_eval`` rows).
 
         Runs under a forked RNG so evaluating never changes the training stream.
         """
+        model = self.model
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.cfg.train.seed + _EVAL_STREAM)
             z = self.encode(x)
+            torch.manual_seed(self.cfg.train.seed + _EVAL_STREAM)
+            y = labels.to(self.device) if labels is not None else None
+            if model.needs_labels and not hasattr(model, "classify") and y is None:
+                raise ConfigError("This model decodes from labels; evaluate it on a labeled split.")
             x_hat = torch.cat(
                 [
-                    self.model.decode(z[i : i + 1000].to(self.device)).cpu()
-                    for i in range(0, len(z), 1000)
+                    model.reconstruct(x[i : i + 1000], None if y is None else y[i : i + 1000]).cpu()
+                    for i in range(0, len(x), 1000)
                 ]
             )
+        extra = {}
+        if hasattr(model, "classify") and labels is not None:
+            extra["error_percent"] = self.error_percent(x, labels)
         n = min(len(x), self.cfg.train.n_eval)
         gen = torch.Generator().manual_seed(self.cfg.train.seed + _EVAL_STREAM)
         z_prior = self.model.prior.sample(n, gen)
         recon = reconstruction_error(x.cpu().numpy(), x_hat.numpy())
         match = prior_match(z[:n].numpy(), z_prior.numpy(), seed=self.cfg.train.seed)
         match["n_prior_match"] = match.pop("n")
-        return {f"recon_{k}": v for k, v in recon.items()} | match | {"n_recon": len(x)}
+        return {f"recon_{k}": v for k, v in recon.items()} | match | {"n_recon": len(x)} | extra
 
     def state_dict(self) -> dict:
         return {
@@ -196,6 +246,7 @@ class Trainer:
             "rng": {
                 "batch": self.batch_gen.get_state(),
                 "prior": self.prior_gen.get_state(),
+                "labeled": self.labeled_gen.get_state(),
                 "torch": torch.get_rng_state(),
             },
             "epoch": self.epoch,
@@ -214,6 +265,8 @@ class Trainer:
             s.load_state_dict(state["schedulers"][k])
         self.batch_gen.set_state(state["rng"]["batch"])
         self.prior_gen.set_state(state["rng"]["prior"])
+        if "labeled" in state["rng"]:  # absent in checkpoints of torch-aae 0.1.0 dev builds
+            self.labeled_gen.set_state(state["rng"]["labeled"])
         if restore_global_rng:
             torch.set_rng_state(state["rng"]["torch"])
         self.epoch, self.step = int(state["epoch"]), int(state["step"])

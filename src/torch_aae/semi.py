@@ -1,0 +1,155 @@
+"""Label-aware AAEs: the supervised AAE (paper section 4) and the semi-supervised AAE (section 5).
+
+- :class:`SupervisedAAE`: x -> z (style); the decoder gets [one-hot(y), z]; one adversary shapes
+  z into the prior. Since the label is given to the decoder, z is left to learn style (Fig. 7).
+- :class:`SemiSupervisedAAE`: a shared trunk with a softmax head q(y|x) and a linear head
+  q(z|x); the decoder reconstructs from [q(y|x), z]. A categorical adversary tells one-hot draws
+  (real) from softmax outputs (fake), a Gaussian adversary tells prior draws from z; a
+  cross-entropy phase on labeled rows trains q(y|x). Predictions are argmax q(y|x).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from torch_aae.config import ModelConfig, PriorConfig
+from torch_aae.nn import (
+    Decoder,
+    Discriminator,
+    Encoder,
+    EncoderOutput,
+    activation,
+    init_weights,
+    mlp,
+)
+from torch_aae.priors import Prior, build_prior
+
+
+def _one_hot(labels: torch.Tensor, n_classes: int) -> torch.Tensor:
+    return F.one_hot(labels.long(), n_classes).float()
+
+
+class LabelDecoding(nn.Module):
+    """Shared parts of the models whose decoder reads a label as well as z."""
+
+    needs_labels = True
+    latent_dim: int
+    n_classes: int
+    prior: Prior
+    decoder: Decoder
+
+    def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """p(x|y, z). ``y``: (batch,) integer labels, or (batch, n_classes) probabilities."""
+        if y.dim() == 1:
+            y = _one_hot(y, self.n_classes)
+        return self.decoder(torch.cat([y.to(z.dtype), z], dim=1))
+
+    @torch.no_grad()
+    def sample(
+        self, n: int, generator: torch.Generator | None = None, labels: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Decode ``n`` style draws z ~ p(z) with ``labels`` (default: uniformly drawn)."""
+        if labels is None:
+            labels = torch.randint(self.n_classes, (n,), generator=generator)
+        z = self.prior.sample(n, generator=generator)
+        device = next(self.parameters()).device
+        return self.decode(z.to(device), labels.to(device))
+
+
+class SupervisedAAE(LabelDecoding):
+    """x -> z; decoder(one-hot(y), z) -> x; D(z) matches q(z) to the prior (paper section 4)."""
+
+    def __init__(self, data_dim: int, cfg: ModelConfig, prior_cfg: PriorConfig):
+        super().__init__()
+        self.data_dim, self.cfg, self.n_classes = data_dim, cfg, cfg.n_classes
+        self.prior = build_prior(prior_cfg, cfg.latent_dim)
+        self.encoder = Encoder(data_dim, cfg)
+        self.decoder = Decoder(cfg.n_classes + cfg.latent_dim, data_dim, cfg)
+        self.discriminator = Discriminator(cfg.latent_dim, cfg)
+        self.input_noise_std = cfg.input_noise_std
+        init_weights(self, cfg.init_std)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.cfg.latent_dim
+
+    def encode(self, x: torch.Tensor, sample: bool = True) -> EncoderOutput:
+        if self.training and self.input_noise_std:
+            x = x + self.input_noise_std * torch.randn_like(x)
+        return self.encoder(x, sample=sample)
+
+    def reconstruct(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x).z, labels)
+
+    def condition(self, labels: torch.Tensor | None) -> None:
+        """No label goes to the discriminator: it sees z alone."""
+        return None
+
+    def prior_batch(
+        self, n: int, generator: torch.Generator, labels: torch.Tensor | None
+    ) -> torch.Tensor:
+        """The prior draws one training step needs: (n, latent_dim)."""
+        return self.prior.sample(n, generator=generator)
+
+
+class SemiSupervisedAAE(LabelDecoding):
+    """q(y, z|x) with a categorical adversary on y and a Gaussian adversary on z (section 5)."""
+
+    def __init__(self, data_dim: int, cfg: ModelConfig, prior_cfg: PriorConfig):
+        super().__init__()
+        self.data_dim, self.cfg, self.n_classes = data_dim, cfg, cfg.n_classes
+        self.prior = build_prior(prior_cfg, cfg.latent_dim)
+        *inner, width = cfg.encoder_hidden
+        self.trunk = nn.Sequential(
+            mlp(data_dim, tuple(inner), width, cfg.activation), activation(cfg.activation)
+        )
+        self.head_y = nn.Linear(width, cfg.n_classes)  # logits of q(y|x)
+        self.head_z = nn.Linear(width, cfg.latent_dim)  # style z
+        self.decoder = Decoder(cfg.n_classes + cfg.latent_dim, data_dim, cfg)
+        self.disc_y = Discriminator(cfg.n_classes, cfg)  # one-hot draws vs softmax outputs
+        self.disc_z = Discriminator(cfg.latent_dim, cfg)  # prior draws vs z
+        self.input_noise_std = cfg.input_noise_std
+        init_weights(self, cfg.init_std)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.cfg.latent_dim
+
+    def encoder_parameters(self) -> list[nn.Parameter]:
+        return [*self.trunk.parameters(), *self.head_y.parameters(), *self.head_z.parameters()]
+
+    def classifier_parameters(self) -> list[nn.Parameter]:
+        return [*self.trunk.parameters(), *self.head_y.parameters()]
+
+    def _features(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training and self.input_noise_std:
+            x = x + self.input_noise_std * torch.randn_like(x)
+        return self.trunk(x)
+
+    def encode_yz(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits of q(y|x), z), each (batch, ·), from one trunk pass."""
+        h = self._features(x)
+        return self.head_y(h), self.head_z(h)
+
+    def encode(self, x: torch.Tensor, sample: bool = True) -> EncoderOutput:
+        """The style code z (batch, latent_dim)."""
+        z = self.head_z(self._features(x))
+        return EncoderOutput(z=z, mean=z)
+
+    def classify(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of q(y|x): (batch, n_classes)."""
+        return self.head_y(self._features(x))
+
+    def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """decoder(softmax q(y|x), z); ``labels`` are ignored (the model infers y)."""
+        logits, z = self.encode_yz(x)
+        return self.decode(z, logits.softmax(dim=1))
+
+    def prior_batch(
+        self, n: int, generator: torch.Generator, labels: torch.Tensor | None
+    ) -> torch.Tensor:
+        """(n, n_classes + latent_dim): one-hot draws of Cat(y), then z ~ p(z)."""
+        y = torch.randint(self.n_classes, (n,), generator=generator)
+        return torch.cat([_one_hot(y, self.n_classes), self.prior.sample(n, generator)], dim=1)

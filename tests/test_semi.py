@@ -1,0 +1,202 @@
+"""The supervised (section 4) and semi-supervised (section 5) AAEs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from torch_aae import load_model, resume_run, train_run
+from torch_aae.config import RunConfig, load_config
+from torch_aae.errors import ConfigError
+from torch_aae.figures import style_grid
+from torch_aae.registry import VARIANTS, create_model
+from torch_aae.training.checkpoint import load_checkpoint
+from torch_aae.training.trainer import Trainer
+
+
+def _semi_cfg(**extra) -> RunConfig:
+    values = {
+        "model.variant": "semi_supervised",
+        "model.latent_dim": 4,
+        "model.encoder_hidden": [32, 32],
+        "model.decoder_hidden": [32],
+        "model.disc_hidden": [16],
+        "data.n_labeled": 20,
+        "train.device": "cpu",
+        "train.progress": False,
+    }
+    return RunConfig().replace(**(values | extra))
+
+
+def _semi_tiny(tiny_cfg, **extra) -> RunConfig:
+    return tiny_cfg.replace(
+        **{
+            "model.variant": "semi_supervised",
+            "model.latent_dim": 4,
+            "model.encoder_hidden": [64, 64],
+            "data.n_labeled": 100,
+            "train.best_metric": "val_error_percent",
+            "train.eval_every": 1,
+        }
+        | extra
+    )
+
+
+def _params_by_name(model):
+    return {k: v.detach().clone() for k, v in model.named_parameters()}
+
+
+@pytest.mark.parametrize("phase", ["recon", "disc", "gen", "ce"])
+def test_each_semi_supervised_phase_moves_only_its_parameters(phase):
+    torch.manual_seed(0)
+    cfg = _semi_cfg()
+    model = create_model(cfg, 12)
+    variant = VARIANTS["semi_supervised"]
+    opts = variant.build_optimizers(model, cfg.optim)
+    for name, opt in opts.items():  # silence every phase but one
+        for group in opt.param_groups:
+            group["lr"] = group["lr"] if name == phase else 0.0
+    x = torch.rand(8, 12)
+    prior = model.prior_batch(8, torch.Generator().manual_seed(0), None)
+    labeled = (torch.rand(8, 12), torch.arange(8) % 10)
+    before = _params_by_name(model)
+    variant.step(model, opts, x, None, prior, cfg, labeled=labeled)
+    moved = {k for k, v in model.named_parameters() if not torch.equal(v, before[k])}
+    owners = {
+        "recon": ("trunk", "head_y", "head_z", "decoder"),
+        "disc": ("disc_y", "disc_z"),
+        "gen": ("trunk", "head_y", "head_z"),
+        "ce": ("trunk", "head_y"),
+    }[phase]
+    assert moved, f"the {phase} phase moved nothing"
+    assert all(k.split(".")[0] in owners for k in moved), sorted(moved)
+    if phase in ("disc", "gen"):  # both adversaries (or both heads) take part
+        assert {k.split(".")[0] for k in moved} >= (
+            {"disc_y", "disc_z"} if phase == "disc" else {"head_y", "head_z"}
+        )
+
+
+def test_semi_supervised_prior_batch_is_one_hot_then_gaussian():
+    model = create_model(_semi_cfg(), 12)
+    draws = model.prior_batch(5000, torch.Generator().manual_seed(0), None)
+    y, z = draws[:, :10], draws[:, 10:]
+    assert draws.shape == (5000, 14)
+    assert torch.equal(y.sum(1), torch.ones(5000)) and set(y.unique().tolist()) == {0.0, 1.0}
+    counts = y.sum(0)
+    assert counts.min() > 400 and counts.max() < 600  # uniform over the 10 classes
+    assert z.mean().abs() < 0.05 and (z.std() - 1).abs() < 0.05
+
+
+def test_labeled_batches_come_only_from_labeled_rows():
+    cfg = _semi_cfg()
+    trainer = Trainer(create_model(cfg, 12), cfg)
+    x = torch.arange(60, dtype=torch.float32).repeat(12, 1).T  # row i is all i
+    labels = torch.full((60,), -1)
+    labels[[3, 17, 42]] = torch.tensor([1, 2, 3])
+    trainer._labeled = (x[labels >= 0], labels[labels >= 0])
+    xb, yb = trainer._labeled_batch(7)
+    rows = xb[:, 0].long().tolist()
+    assert set(rows) == {3, 17, 42}  # the whole pool, repeated to fill the batch
+    assert all(labels[r] == y for r, y in zip(rows, yb.tolist(), strict=True))
+
+
+def test_semi_supervised_learns_from_100_labels_and_resumes_exactly(tiny_cfg, tmp_path):
+    cfg = _semi_tiny(tiny_cfg, **{"train.epochs": 4, "data.n_train": 2000})
+    summary = train_run(cfg, tmp_path / "full")
+    records = [json.loads(line) for line in (tmp_path / "full" / "metrics.jsonl").open()]
+    assert {"loss_ce", "loss_disc_y", "loss_disc_z", "val_error_percent"} <= set(records[-1])
+    assert summary["test"]["error_percent"] < 60  # chance is 90%
+    best = json.loads((tmp_path / "full" / "best.json").read_text())
+    assert best["metric"] == "val_error_percent"
+    assert best["value"] == min(r["val_error_percent"] for r in records)
+    assert (tmp_path / "full" / "figures" / "style_grid.png").is_file()
+
+    train_run(cfg.replace(**{"train.epochs": 2}), tmp_path / "part")
+    resume_run(tmp_path / "part", epochs=4)
+    full = load_checkpoint(tmp_path / "full")["trainer"]["model"]
+    part = load_checkpoint(tmp_path / "part")["trainer"]["model"]
+    assert all(torch.equal(full[k], part[k]) for k in full)
+
+
+def test_supervised_decoder_reads_the_label_and_draws_the_style_grid(tiny_cfg, tmp_path):
+    cfg = tiny_cfg.replace(**{"model.variant": "supervised", "model.latent_dim": 5})
+    summary = train_run(cfg, tmp_path / "run")
+    assert summary["test"]["recon_mse_sum"] > 0
+    model = load_model(tmp_path / "run")
+    z = torch.zeros(2, 5)
+    with torch.no_grad():
+        a, b = model.decode(z, torch.tensor([3, 3])), model.decode(z, torch.tensor([3, 8]))
+    assert torch.equal(a[0], b[0]) and not torch.equal(a[1], b[1])
+    assert style_grid(model, n_styles=3).shape == (30, 784)
+    assert (tmp_path / "run" / "figures" / "style_grid.png").is_file()
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["model.variant='semi_supervised'", "prior.type='mixture'"], "prior.type = 'gaussian'"),
+        (["model.variant='supervised'", "data.n_labeled=100"], "data.n_labeled = -1"),
+        (["model.variant='semi_supervised'", "data.n_labeled=0"], "needs labeled rows"),
+        (["train.best_metric='val_error_percent'"], "needs a classifier"),
+        (["model.variant='semi_supervised'", "model.encoder_type='gaussian'"], "deterministic"),
+        (["model.disc_noise_std=-1"], ">= 0"),
+    ],
+)
+def test_label_model_config_errors(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(None, overrides)
+
+
+def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(tiny_cfg, tmp_path, capsys):
+    from torch_aae.cli import main
+
+    cfg = _semi_tiny(tiny_cfg, **{"train.epochs": 1, "data.n_train": 1000})
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "semi_supervised_100.toml").write_text(cfg.to_toml())
+    dirs = [f"--{d}-dir={tmp_path / f}" for d, f in [("config", "configs"), ("runs", "runs")]]
+    dirs.append(f"--results-dir={tmp_path / 'results'}")
+    args = ["reproduce", "semi-supervised", "--labels", "100", "--seeds", "0", "1", *dirs]
+    assert main(args) == 0
+    result = json.loads((tmp_path / "results" / "semi_supervised_100.json").read_text())
+    assert result["paper_value"] == 1.90 and result["seeds"] == [0, 1]
+    assert len(result["test_error_percent"]["per_seed"]) == 2
+    assert result["target_met"] is False  # two seeds can never meet the 3-seed target
+    for key in ("val_error_percent", "wall_seconds", "hardware", "command", "commit"):
+        assert key in result
+    seed0 = result["epochs"]["per_seed"][0]
+    assert seed0["epochs_trained"] == 1 and seed0["best_epoch"] == 1
+    # each seed trained with its own seed, hence its own labeled subset
+    from torch_aae.run import read_run
+    from torch_aae.training.data import load_data
+
+    subsets = []
+    for s in (0, 1):
+        run_cfg, _ = read_run(tmp_path / "runs" / "semi_supervised_100" / f"seed{s}")
+        assert run_cfg.train.seed == s
+        subsets.append(load_data(run_cfg.data, run_cfg.train.seed).train_labels >= 0)
+    assert int(subsets[0].sum()) == int(subsets[1].sum()) == 100
+    assert not torch.equal(subsets[0], subsets[1])
+
+    capsys.readouterr()
+    assert main(["evaluate", seed0["checkpoint"], "--split", "test"]) == 0
+    recomputed = json.loads(capsys.readouterr().out)
+    assert recomputed["error_percent"] == seed0["test_error_percent"]
+    assert recomputed["n"] == 10000
+
+    # a second call continues the same runs instead of starting again
+    assert main([*args, "--epochs", "2"]) == 0
+    result = json.loads((tmp_path / "results" / "semi_supervised_100.json").read_text())
+    assert result["epochs"]["per_seed"][0]["epochs_trained"] == 2
+    lines = (tmp_path / "runs" / "semi_supervised_100" / "seed0" / "metrics.jsonl").read_text()
+    assert [json.loads(r)["epoch"] for r in lines.splitlines()] == [1, 2]
+
+
+def test_evaluate_refuses_a_training_checkpoint_as_classifier(tiny_cfg, tmp_path):
+    from torch_aae.errors import CheckpointError
+    from torch_aae.reproduce import load_classifier
+
+    train_run(tiny_cfg.replace(**{"train.epochs": 1}), tmp_path / "run")
+    with pytest.raises(CheckpointError, match="not an exported classifier"):
+        load_classifier(tmp_path / "run" / "checkpoint.pt")
