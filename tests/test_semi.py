@@ -165,6 +165,7 @@ def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(tiny_cfg,
     assert result["target_met"] is False  # two seeds can never meet the 3-seed target
     for key in ("val_error_percent", "wall_seconds", "hardware", "command", "commit"):
         assert key in result
+    assert (tmp_path / "results" / "semi_supervised_100_error_vs_time.png").stat().st_size > 1000
     seed0 = result["epochs"]["per_seed"][0]
     assert seed0["epochs_trained"] == 1 and seed0["best_epoch"] == 1
     # each seed trained with its own seed, hence its own labeled subset

@@ -106,7 +106,8 @@ def _curves(run_dir: str | Path, out: Path) -> list[Path]:
     if not metrics_path.is_file():
         return []
     records = [json.loads(line) for line in metrics_path.read_text().splitlines() if line]
-    return [plots.plot_curves(records, HEADLINE_METRICS, out / "curves.png")]
+    keys = [k for k in HEADLINE_METRICS if any(k in r for r in records)]
+    return [plots.plot_curves(records, keys, out / "curves.png")] if keys else []
 
 
 @torch.no_grad()

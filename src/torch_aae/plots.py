@@ -26,6 +26,7 @@ __all__ = [
     "ImageShapeError",
     "manifold_grid",
     "plot_curves",
+    "plot_error_vs_time",
     "plot_image_grid",
     "plot_latent",
     "plot_manifold",
@@ -416,5 +417,38 @@ def plot_curves(
         ax.set_ylabel(key, fontsize=8)
         ax.grid(True, alpha=0.3)
     axes[-1].set_xlabel(x_key)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_error_vs_time(
+    series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    path: str | os.PathLike[str],
+    *,
+    target: float | None = None,
+    title: str = "",
+) -> Path:
+    """Error (%) against wall-clock hours, one line per series (e.g. per seed and split).
+
+    Args:
+        series: name -> (hours, error_percent), equal lengths.
+        path: PNG file to write.
+        target: a horizontal reference line (e.g. the paper's number), or None.
+    """
+    fig = _new_figure(7.0, 4.5)
+    ax = fig.subplots()
+    for name, (hours, errors) in series.items():
+        if len(hours) != len(errors):
+            raise ValueError(f"series {name!r}: {len(hours)} times but {len(errors)} errors")
+        ax.plot(hours, errors, label=name, linewidth=1.2)
+    if target is not None:
+        ax.axhline(target, color="black", linestyle="--", linewidth=1, label=f"paper {target}%")
+    ax.set_xlabel("wall-clock hours")
+    ax.set_ylabel("error (%)")
+    ax.set_yscale("log")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return _save(fig, path)

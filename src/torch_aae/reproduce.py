@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from torch_aae import plots
 from torch_aae.config import RunConfig, config_from_dict, load_config
 from torch_aae.errors import CheckpointError, ConfigError
 from torch_aae.registry import create_model
@@ -178,5 +179,24 @@ def reproduce_semi_supervised(
         "commit": git_commit(),
     }
     results_dir.mkdir(parents=True, exist_ok=True)
+    curve = _error_curve(per_seed, results_dir / f"{name}_error_vs_time.png", paper, labels)
+    result["figure"] = str(curve)
     (results_dir / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
+
+
+def _error_curve(per_seed: list[dict[str, Any]], path: Path, paper: float, labels: str) -> Path:
+    """Validation and test error against wall-clock time, per seed, from the runs' logs (the
+    test error is logged for this curve only; nothing is chosen by it)."""
+    series = {}
+    for r in per_seed:
+        rows = [json.loads(line) for line in (Path(r["run"]) / "metrics.jsonl").open() if line]
+        for split in ("val", "test"):
+            key = f"{split}_error_percent"
+            pts = [(row["wall_seconds"] / 3600, row[key]) for row in rows if key in row]
+            if pts:
+                hours, errors = zip(*pts, strict=True)
+                series[f"seed {r['seed']} {split}"] = (hours, errors)
+    return plots.plot_error_vs_time(
+        series, path, target=paper, title=f"semi-supervised MNIST, {labels} labels"
+    )
