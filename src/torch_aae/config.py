@@ -41,8 +41,9 @@ class DataConfig:
 class ModelConfig:
     # "aae": the basic AAE (sec. 2); "vae": the VAE baseline; "supervised": the decoder also
     # gets the one-hot label, z learns style (sec. 4); "semi_supervised": q(y, z|x) with a
-    # categorical and a Gaussian adversary and a cross-entropy phase on labeled rows (sec. 5)
-    variant: Literal["aae", "vae", "supervised", "semi_supervised"] = "aae"
+    # categorical and a Gaussian adversary and a cross-entropy phase on labeled rows (sec. 5);
+    # "clustering": the same without labels, y has n_classes clusters (sec. 6)
+    variant: Literal["aae", "vae", "supervised", "semi_supervised", "clustering"] = "aae"
     latent_dim: int = 2  # size of the code z
     encoder_hidden: tuple[int, ...] = (1000, 1000)  # paper: 2 x 1000 ReLU (appendix A)
     decoder_hidden: tuple[int, ...] = (1000, 1000)
@@ -54,7 +55,7 @@ class ModelConfig:
     label_conditioning: Literal["none", "one_hot"] = "none"  # paper 2.3: label into D
     init_std: float = 0.01  # weights ~ N(0, init_std); paper appendix A; 0 = PyTorch default
     activation: Literal["relu", "leaky_relu", "tanh"] = "relu"
-    n_classes: int = 10  # supervised / semi_supervised: number of label categories of y
+    n_classes: int = 10  # supervised / semi_supervised: label categories; clustering: clusters
     input_noise_std: float = 0.0  # Gaussian noise added to the encoder's input while training
     disc_noise_std: float = 0.0  # Gaussian noise added to every discriminator input (training)
 
@@ -116,6 +117,7 @@ class TrainConfig:
         "val_c2st_accuracy",
         "val_mmd2",
         "val_error_percent",
+        "val_cluster_error_percent",
     ] = "val_recon_mse_sum"  # lower is better; the best evaluated epoch is copied to best.pt
     on_nonfinite: Literal["stop", "rollback"] = "stop"  # rollback: last checkpoint, lr / 2
     progress: bool = True  # a progress bar with live losses (epoch lines are always printed)
@@ -290,8 +292,13 @@ def _validate_run(cfg: RunConfig) -> None:
                 "model.label_conditioning is for the AAE's discriminator; the "
                 "VAE has none. Set it to 'none' or use model.variant = 'aae'."
             )
-    if cfg.model.variant in ("supervised", "semi_supervised"):
+    if cfg.model.variant in ("supervised", "semi_supervised", "clustering"):
         _validate_label_model(cfg)
+    if cfg.train.best_metric == "val_cluster_error_percent" and cfg.model.variant != "clustering":
+        raise ConfigError(
+            "train.best_metric = 'val_cluster_error_percent' is for model.variant = "
+            "'clustering'; use 'val_recon_mse_sum'."
+        )
     if cfg.train.best_metric == "val_error_percent" and cfg.model.variant != "semi_supervised":
         raise ConfigError(
             "train.best_metric = 'val_error_percent' needs a classifier; only "
@@ -316,9 +323,9 @@ def _validate_label_model(cfg: RunConfig) -> None:
             f"model.variant = '{variant}' gives the label to the decoder, not to the "
             "discriminator; set model.label_conditioning = 'none'."
         )
-    if variant == "semi_supervised" and cfg.model.encoder_type != "deterministic":
+    if variant != "supervised" and cfg.model.encoder_type != "deterministic":
         raise ConfigError(
-            "model.variant = 'semi_supervised' uses a deterministic q(y, z|x) (as the paper); "
+            f"model.variant = '{variant}' uses a deterministic q(y, z|x) (as the paper); "
             "set model.encoder_type = 'deterministic'."
         )
     if variant == "supervised" and cfg.data.n_labeled != -1:

@@ -168,4 +168,36 @@ def _label_model_figures(
                 title="row: one style z ~ p(z); column: label 0..9",
             )
         )
+        if getattr(model, "cfg", None) is not None and model.cfg.variant == "clustering":
+            heads = cluster_grid(model, held_out.x[:n].to(device))
+            paths.append(
+                plots.plot_image_grid(
+                    heads,
+                    out / "clusters.png",
+                    image_shape=shape,
+                    n_cols=11,
+                    title="row k: decoder(y = k, z = 0), then the test images most confidently in k",
+                )
+            )
     return paths + _curves(run_dir, out)
+
+
+@torch.no_grad()
+def cluster_grid(model, x: torch.Tensor, per_cluster: int = 10) -> np.ndarray:
+    """Paper Fig. 9: per cluster k, the cluster head decoder(one-hot k, z = 0), then the
+    ``per_cluster`` images of ``x`` assigned to k with the largest q(y = k|x) (blank if fewer).
+    Returns (K * (1 + per_cluster), data_dim) images, row-major."""
+    model.eval()
+    k, d = model.n_classes, model.latent_dim
+    device = next(model.parameters()).device
+    heads = model.decode(torch.zeros(k, d, device=device), torch.arange(k, device=device)).cpu()
+    q = torch.cat([model.classify(b).softmax(1).cpu() for b in x.split(1000)])
+    assign, conf = q.argmax(1), q.max(1).values
+    rows = []
+    blank = torch.ones(x.shape[1])
+    for c in range(k):
+        idx = torch.nonzero(assign == c).squeeze(1)
+        idx = idx[conf[idx].argsort(descending=True)][:per_cluster]
+        members = [x[i].cpu() for i in idx] + [blank] * (per_cluster - len(idx))
+        rows.append(torch.stack([heads[c], *members]))
+    return torch.cat(rows).numpy()

@@ -45,6 +45,12 @@ VARIANTS: dict[str, Variant] = {
         needs_prior_samples=True,
         labeled_batches=True,
     ),
+    "clustering": Variant(
+        SemiSupervisedAAE,
+        build_semi_supervised_optimizers,
+        semi_supervised_step,
+        needs_prior_samples=True,
+    ),
 }
 
 

@@ -280,7 +280,7 @@ def _fit(
             if val is not None and (trainer.epoch % cfg.train.eval_every == 0 or last):
                 scores = trainer.evaluate(val.x.to(device), val.y)
                 record |= {f"val_{k}": v for k, v in scores.items()}
-                if data.test is not None and hasattr(trainer.model, "classify"):
+                if data.test is not None and cfg.model.variant == "semi_supervised":
                     # logged to draw error-versus-time curves; never used to choose anything
                     record["test_error_percent"] = trainer.error_percent(
                         data.test.x.to(device), data.test.y

@@ -95,11 +95,16 @@ class SupervisedAAE(LabelDecoding):
 
 
 class SemiSupervisedAAE(LabelDecoding):
-    """q(y, z|x) with a categorical adversary on y and a Gaussian adversary on z (section 5)."""
+    """q(y, z|x) with a categorical adversary on y and a Gaussian adversary on z (section 5).
+
+    With ``cfg.variant = "clustering"`` the same model is trained without labels and y is a
+    cluster index (section 6).
+    """
 
     def __init__(self, data_dim: int, cfg: ModelConfig, prior_cfg: PriorConfig):
         super().__init__()
         self.data_dim, self.cfg, self.n_classes = data_dim, cfg, cfg.n_classes
+        self.needs_labels = cfg.variant == "semi_supervised"
         self.prior = build_prior(prior_cfg, cfg.latent_dim)
         *inner, width = cfg.encoder_hidden
         self.trunk = nn.Sequential(

@@ -46,9 +46,11 @@ def build_semi_supervised_optimizers(model, cfg: OptimConfig) -> dict[str, torch
     ``gen`` (encoder: trunk and both heads), ``ce`` (trunk and the q(y|x) head)."""
     enc = model.encoder_parameters()
     discs = [*model.disc_y.parameters(), *model.disc_z.parameters()]
-    return {
+    opts = {
         "recon": _make([*enc, *model.decoder.parameters()], cfg.lr_recon, cfg.momentum_recon, cfg),
         "disc": _make(discs, cfg.lr_disc, cfg.momentum_adv, cfg),
         "gen": _make(enc, cfg.lr_gen, cfg.momentum_adv, cfg),
-        "ce": _make(model.classifier_parameters(), cfg.lr_ce, cfg.momentum_ce, cfg),
     }
+    if model.needs_labels:  # not for clustering, which has no classification phase
+        opts["ce"] = _make(model.classifier_parameters(), cfg.lr_ce, cfg.momentum_ce, cfg)
+    return opts

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from torch_aae.clustering import cluster_scores
 from torch_aae.config import RunConfig
 from torch_aae.data.split import IndexBatcher
 from torch_aae.device import configure_matmul
@@ -49,6 +51,7 @@ HEADLINE_METRICS = (
     "val_recon_mse_sum",
     "val_c2st_accuracy",
     "val_error_percent",
+    "val_cluster_error_percent",
 )
 
 
@@ -58,6 +61,13 @@ def classification_error(model, x: torch.Tensor, labels: torch.Tensor) -> float:
     model.eval()
     pred = torch.cat([model.classify(b).argmax(1).cpu() for b in x.split(1000)])
     return 100.0 * float((pred != labels.cpu()).float().mean())
+
+
+@torch.no_grad()
+def cluster_probabilities(model, x: torch.Tensor) -> np.ndarray:
+    """q(y|x) of every row, (n, n_classes), in eval mode."""
+    model.eval()
+    return torch.cat([model.classify(b).softmax(1).cpu() for b in x.split(1000)]).numpy()
 
 
 class Trainer:
@@ -228,8 +238,13 @@ class Trainer:
                 ]
             )
         extra = {}
-        if hasattr(model, "classify") and labels is not None:
+        if labels is not None and self.cfg.model.variant == "semi_supervised":
             extra["error_percent"] = self.error_percent(x, labels)
+        if labels is not None and self.cfg.model.variant == "clustering":
+            q = cluster_probabilities(model, x)  # clusters labelled from this split itself
+            y = labels.cpu().numpy()
+            scores = cluster_scores(q, y, q, y)
+            extra |= {f"cluster_{k}": v for k, v in scores.items()}
         n = min(len(x), self.cfg.train.n_eval)
         gen = torch.Generator().manual_seed(self.cfg.train.seed + _EVAL_STREAM)
         z_prior = self.model.prior.sample(n, gen)
