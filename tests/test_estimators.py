@@ -1,0 +1,79 @@
+"""The scikit-learn faces: the estimator contract, pipelines and tabular data."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.datasets import load_digits, make_blobs
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import adjusted_rand_score
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from torch_aae.estimators import AAEClusterer, AAEEmbedding
+
+# An AAE may leave some of its clusters empty, so the used cluster ids need not be 0..m-1
+# without gaps, which this check assumes (k-means-style estimators fill every cluster).
+_NOT_APPLICABLE = {
+    "check_clustering": "an AAE may leave clusters empty; used ids need not be consecutive"
+}
+
+
+def _expected_failures(estimator):
+    return _NOT_APPLICABLE if isinstance(estimator, AAEClusterer) else {}
+
+
+@parametrize_with_checks(
+    [
+        AAEEmbedding(epochs=2, hidden_layer_sizes=(16,), random_state=0),
+        AAEClusterer(
+            n_clusters=3, style_dim=2, epochs=20, hidden_layer_sizes=(32,), random_state=0
+        ),
+    ],
+    expected_failed_checks=_expected_failures,
+)
+def test_sklearn_estimator_contract(estimator, check):
+    check(estimator)
+
+
+def test_embedding_in_a_pipeline_on_tabular_data():
+    X, y = load_digits(return_X_y=True)  # 8x8 digits as 64 tabular features, scale 0..16
+    pipe = make_pipeline(
+        AAEEmbedding(n_components=8, epochs=15, hidden_layer_sizes=(128,), random_state=0),
+        LogisticRegression(max_iter=2000),
+    )
+    acc = cross_val_score(pipe, X, y, cv=3).mean()
+    assert acc > 0.6  # chance is 0.1: the codes keep the class information
+    emb = AAEEmbedding(n_components=8, epochs=15, hidden_layer_sizes=(128,), random_state=0)
+    Z = emb.fit_transform(X)
+    X_back = emb.inverse_transform(Z)
+    assert X_back.shape == X.shape
+    err, base = np.mean((X_back - X) ** 2), np.mean((X - X.mean(0)) ** 2)
+    assert err < 0.8 * base  # better than predicting the column means
+
+
+def test_clusterer_finds_blobs_and_predict_matches_labels():
+    X, y = make_blobs(n_samples=600, centers=4, n_features=5, random_state=0, cluster_std=0.8)
+    km = AAEClusterer(
+        n_clusters=4, style_dim=2, epochs=40, hidden_layer_sizes=(64,), random_state=0
+    )
+    km.fit(X)
+    assert adjusted_rand_score(y, km.labels_) > 0.8
+    assert np.array_equal(km.predict(X), km.labels_)
+    proba = km.predict_proba(X)
+    assert proba.shape == (600, 4) and np.allclose(proba.sum(1), 1, atol=1e-5)
+
+
+def test_embedding_on_pixels_with_a_sigmoid_decoder():
+    X = MinMaxScaler().fit_transform(load_digits().data[:300])
+    emb = AAEEmbedding(
+        n_components=2,
+        epochs=2,
+        hidden_layer_sizes=(32,),
+        standardize=False,
+        decoder_output="sigmoid",
+        random_state=0,
+    ).fit(X)
+    out = emb.inverse_transform(emb.transform(X))
+    assert out.min() >= 0 and out.max() <= 1
