@@ -85,7 +85,7 @@ def test_clustering_run_and_reproduction(tiny_cfg, tmp_path, capsys):
     ]
     assert main(args) == 0
     result = json.loads((tmp_path / "results" / "clustering_16.json").read_text())
-    assert result["clusters"] == "16" and result["paper_value"] == 9.55
+    assert result["setting"] == "16" and result["labels"] == 0 and result["paper_value"] == 9.55
     seed0 = result["epochs"]["per_seed"][0]
     assert {"nmi", "ari", "majority_error_percent"} <= set(seed0["test_scores"])
     capsys.readouterr()

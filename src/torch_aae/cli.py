@@ -71,9 +71,13 @@ def _add_run_commands(sub) -> None:
 
 def _add_reproduce(sub) -> None:
     p = sub.add_parser("reproduce", help="reproduce a table of the paper (several seeds)")
-    p.add_argument("experiment", choices=["semi-supervised", "clustering"])
-    p.add_argument("--labels", choices=["100", "1000", "all"], help="semi-supervised")
-    p.add_argument("--clusters", choices=["16", "30"], help="clustering")
+    p.add_argument("experiment", choices=["semi-supervised", "clustering", "dim-reduction"])
+    p.add_argument(
+        "--labels", choices=["100", "1000", "all"], help="semi-supervised, dim-reduction"
+    )
+    p.add_argument(
+        "--clusters", choices=["16", "20", "30"], help="clustering; dim-reduction without labels"
+    )
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--epochs", type=int, help="train each seed up to this many epochs")
     p.add_argument("--config-dir", default="configs", help="where the experiment configs are")
@@ -226,17 +230,18 @@ def _print_json(out: dict, path: str | None) -> None:
 
 
 def cmd_reproduce(args) -> None:
-    from torch_aae.reproduce import reproduce_clustering, reproduce_semi_supervised
+    from torch_aae.reproduce import reproduce
 
-    if args.experiment == "semi-supervised":
-        if not args.labels:
-            raise AAEError("reproduce semi-supervised needs --labels 100, 1000 or all.")
-        run, setting = reproduce_semi_supervised, args.labels
-    else:
-        if not args.clusters:
-            raise AAEError("reproduce clustering needs --clusters 16 or 30.")
-        run, setting = reproduce_clustering, args.clusters
-    result = run(
+    if bool(args.labels) == bool(args.clusters):
+        raise AAEError(
+            f"reproduce {args.experiment} needs exactly one of --labels N (semi-supervised "
+            "models) or --clusters M (unsupervised models)."
+        )
+    setting = args.labels or (
+        args.clusters if args.experiment == "clustering" else f"clusters_{args.clusters}"
+    )
+    result = reproduce(
+        args.experiment.replace("-", "_"),
         setting,
         args.seeds,
         config_dir=args.config_dir,

@@ -42,8 +42,12 @@ class ModelConfig:
     # "aae": the basic AAE (sec. 2); "vae": the VAE baseline; "supervised": the decoder also
     # gets the one-hot label, z learns style (sec. 4); "semi_supervised": q(y, z|x) with a
     # categorical and a Gaussian adversary and a cross-entropy phase on labeled rows (sec. 5);
-    # "clustering": the same without labels, y has n_classes clusters (sec. 6)
-    variant: Literal["aae", "vae", "supervised", "semi_supervised", "clustering"] = "aae"
+    # "clustering": the same without labels, y has n_classes clusters (sec. 6);
+    # "dim_reduction": r = W_c^T y + z with learned cluster heads W_c (sec. 7), with labels
+    # (data.n_labeled != 0, a cross-entropy phase) or without
+    variant: Literal[
+        "aae", "vae", "supervised", "semi_supervised", "clustering", "dim_reduction"
+    ] = "aae"
     latent_dim: int = 2  # size of the code z
     encoder_hidden: tuple[int, ...] = (1000, 1000)  # paper: 2 x 1000 ReLU (appendix A)
     decoder_hidden: tuple[int, ...] = (1000, 1000)
@@ -58,6 +62,8 @@ class ModelConfig:
     n_classes: int = 10  # supervised / semi_supervised: label categories; clustering: clusters
     input_noise_std: float = 0.0  # Gaussian noise added to the encoder's input while training
     disc_noise_std: float = 0.0  # Gaussian noise added to every discriminator input (training)
+    head_threshold: float = 1.0  # dim_reduction: eta; head pairs closer than this are penalised
+    fixed_heads_scale: float = 0.0  # dim_reduction: > 0 fixes W_c = scale * I (needs m = n)
 
 
 @dataclass(frozen=True)
@@ -241,7 +247,7 @@ def _validate_section(name: str, section: Any) -> None:
             if any(w <= 0 for w in getattr(section, key)):
                 raise ConfigError(f"model.{key} widths must be > 0, got {getattr(section, key)}")
     if name == "model":
-        for key in ("input_noise_std", "disc_noise_std"):
+        for key in ("input_noise_std", "disc_noise_std", "head_threshold", "fixed_heads_scale"):
             if getattr(section, key) < 0:
                 raise ConfigError(f"model.{key} must be >= 0, got {getattr(section, key)}")
     if name == "train":
@@ -292,18 +298,36 @@ def _validate_run(cfg: RunConfig) -> None:
                 "model.label_conditioning is for the AAE's discriminator; the "
                 "VAE has none. Set it to 'none' or use model.variant = 'aae'."
             )
-    if cfg.model.variant in ("supervised", "semi_supervised", "clustering"):
+    if cfg.model.variant in ("supervised", "semi_supervised", "clustering", "dim_reduction"):
         _validate_label_model(cfg)
-    if cfg.train.best_metric == "val_cluster_error_percent" and cfg.model.variant != "clustering":
+    kind = model_kind(cfg)
+    if cfg.train.best_metric == "val_cluster_error_percent" and kind != "clusterer":
         raise ConfigError(
-            "train.best_metric = 'val_cluster_error_percent' is for model.variant = "
-            "'clustering'; use 'val_recon_mse_sum'."
+            "train.best_metric = 'val_cluster_error_percent' is for models that cluster without "
+            "labels (model.variant = 'clustering', or 'dim_reduction' with data.n_labeled = 0); "
+            "use 'val_recon_mse_sum'."
         )
-    if cfg.train.best_metric == "val_error_percent" and cfg.model.variant != "semi_supervised":
+    if cfg.train.best_metric == "val_error_percent" and kind != "classifier":
         raise ConfigError(
-            "train.best_metric = 'val_error_percent' needs a classifier; only "
-            "model.variant = 'semi_supervised' has one. Use 'val_recon_mse_sum'."
+            "train.best_metric = 'val_error_percent' needs a classifier (model.variant = "
+            "'semi_supervised', or 'dim_reduction' with labels); use 'val_recon_mse_sum'."
         )
+    fixed = cfg.model.variant == "dim_reduction" and cfg.model.fixed_heads_scale > 0
+    if fixed and cfg.model.n_classes != cfg.model.latent_dim:
+        raise ConfigError(
+            "model.fixed_heads_scale > 0 fixes W_c = scale * I, which needs model.n_classes "
+            f"= model.latent_dim (got {cfg.model.n_classes} and {cfg.model.latent_dim})."
+        )
+
+
+def model_kind(cfg: RunConfig) -> str:
+    """ "classifier" (predicts labels), "clusterer" (predicts cluster ids) or "autoencoder"."""
+    variant = cfg.model.variant
+    if variant == "semi_supervised" or (variant == "dim_reduction" and cfg.data.n_labeled != 0):
+        return "classifier"
+    if variant in ("clustering", "dim_reduction"):
+        return "clusterer"
+    return "autoencoder"
     if cfg.model.label_conditioning != "none" and cfg.prior.type not in ("mixture", "swiss_roll"):
         raise ConfigError(
             "model.label_conditioning = 'one_hot' needs a prior with one component per label; "

@@ -168,7 +168,7 @@ def _label_model_figures(
                 title="row: one style z ~ p(z); column: label 0..9",
             )
         )
-        if getattr(model, "cfg", None) is not None and model.cfg.variant == "clustering":
+        if getattr(model, "kind", None) == "clusterer":
             heads = cluster_grid(model, held_out.x[:n].to(device))
             paths.append(
                 plots.plot_image_grid(
@@ -179,7 +179,37 @@ def _label_model_figures(
                     title="row k: decoder(y = k, z = 0), then the test images most confidently in k",
                 )
             )
+    if hasattr(model, "represent"):
+        paths.append(_representation_figure(model, x, y, out / "representation.png"))
     return paths + _curves(run_dir, out)
+
+
+def circle_projection(n_heads: int, dim: int) -> np.ndarray:
+    """(dim, 2) linear map sending the fixed heads scale * e_k (k < n_heads) to points spaced
+    evenly on a circle (paper Fig. 11d)."""
+    angles = 2 * np.pi * np.arange(n_heads) / n_heads
+    proj = np.zeros((dim, 2))
+    proj[:n_heads] = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    return proj
+
+
+@torch.no_grad()
+def _representation_figure(model, x: torch.Tensor, y, path: Path) -> Path:
+    """Paper Fig. 11: the representation r of held-out images coloured by label, with the
+    cluster heads; an n > 2 representation is projected so the heads lie on a circle."""
+    r = torch.cat([model.represent(b).cpu() for b in x.split(1000)]).numpy()
+    heads = model.heads.detach().cpu().numpy()
+    if r.shape[1] > 2:
+        proj = circle_projection(model.n_classes, r.shape[1])
+        r, heads = r @ proj, heads @ proj
+    return plots.plot_latent(
+        r,
+        None if y is None else y.cpu().numpy(),
+        None,
+        path,
+        title=f"representation r = W_c^T y + z ({model.latent_dim}-D); x: cluster heads",
+        markers=heads,
+    )
 
 
 @torch.no_grad()

@@ -286,6 +286,7 @@ def plot_latent(
     title: str = "",
     class_names: Sequence[str] | Mapping[Any, str] | None = None,
     max_points: int = 5000,
+    markers: np.ndarray | None = None,
 ) -> Path:
     """Scatter of codes coloured by label over the prior's density (Figs. 2a/2b, 4a/4c).
 
@@ -302,6 +303,7 @@ def plot_latent(
         class_names: legend names, indexed by integer label (sequence) or keyed by label
             (mapping); default: the label values.
         max_points: at most this many codes are drawn (a fixed-seed random subset).
+        markers: points drawn as black crosses on top, shape (k, >= 2) (e.g. cluster heads).
     """
     z = np.asarray(codes, dtype=np.float64)
     if z.ndim != 2 or z.shape[1] < 2:
@@ -323,7 +325,8 @@ def plot_latent(
         z = z[keep]
         labels = labels[keep] if labels is not None else None
     z = z[:, :2]
-    xlim, ylim = _limits(z, prior)
+    marks = np.empty((0, 2)) if markers is None else np.asarray(markers, dtype=np.float64)[:, :2]
+    xlim, ylim = _limits(z, prior, marks)
 
     fig = _new_figure(7.0, 6.0)
     ax = fig.add_subplot(1, 1, 1)
@@ -353,6 +356,8 @@ def plot_latent(
             fontsize=8,
             frameon=False,
         )
+    if len(marks):
+        ax.scatter(marks[:, 0], marks[:, 1], s=60, c="black", marker="x", zorder=2)
     ax.set_xlim(xlim)
     ax.set_ylim(ylim)
     ax.set_xlabel("z[0]")

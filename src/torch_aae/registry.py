@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from torch_aae.config import RunConfig
+from torch_aae.config import RunConfig, model_kind
 from torch_aae.model import AdversarialAutoencoder
-from torch_aae.semi import SemiSupervisedAAE, SupervisedAAE
+from torch_aae.semi import DimReductionAAE, SemiSupervisedAAE, SupervisedAAE
 from torch_aae.training.optim import (
     build_optimizers,
     build_semi_supervised_optimizers,
@@ -51,9 +51,19 @@ VARIANTS: dict[str, Variant] = {
         semi_supervised_step,
         needs_prior_samples=True,
     ),
+    "dim_reduction": Variant(
+        DimReductionAAE,
+        build_semi_supervised_optimizers,
+        semi_supervised_step,
+        needs_prior_samples=True,
+        labeled_batches=True,  # when the data has labels (data.n_labeled != 0)
+    ),
 }
 
 
 def create_model(cfg: RunConfig, data_dim: int) -> nn.Module:
     """A fresh model of ``cfg.model.variant`` (not yet seeded: see ``run.build_model``)."""
-    return VARIANTS[cfg.model.variant].model_cls(data_dim, cfg.model, cfg.prior)
+    model = VARIANTS[cfg.model.variant].model_cls(data_dim, cfg.model, cfg.prior)
+    if cfg.model.variant == "dim_reduction":  # semi-supervised with labels, else unsupervised
+        model.needs_labels = model_kind(cfg) == "classifier"
+    return model

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from torch_aae.config import RunConfig, config_from_dict, tomllib
+from torch_aae.config import RunConfig, config_from_dict, model_kind, tomllib
 from torch_aae.device import resolve_device
 from torch_aae.distributed import any_rank, init_distributed, local_device, max_weight_difference
 from torch_aae.errors import CheckpointError, ConfigError, NonFiniteError, TrainingInterrupted
@@ -84,7 +84,7 @@ def _check_labels(model: AdversarialAutoencoder, data: DataBundle, cfg: RunConfi
     if not model.needs_labels:
         return
     labels = data.train_labels
-    conditioned = cfg.model.variant == "aae"
+    conditioned = cfg.model.variant == "aae"  # label into D, not a label-reading model
     if labels is None:
         what = (
             "model.label_conditioning = 'one_hot'"
@@ -280,7 +280,7 @@ def _fit(
             if val is not None and (trainer.epoch % cfg.train.eval_every == 0 or last):
                 scores = trainer.evaluate(val.x.to(device), val.y)
                 record |= {f"val_{k}": v for k, v in scores.items()}
-                if data.test is not None and cfg.model.variant == "semi_supervised":
+                if data.test is not None and model_kind(cfg) == "classifier":
                     # logged to draw error-versus-time curves; never used to choose anything
                     record["test_error_percent"] = trainer.error_percent(
                         data.test.x.to(device), data.test.y

@@ -104,7 +104,7 @@ class SemiSupervisedAAE(LabelDecoding):
     def __init__(self, data_dim: int, cfg: ModelConfig, prior_cfg: PriorConfig):
         super().__init__()
         self.data_dim, self.cfg, self.n_classes = data_dim, cfg, cfg.n_classes
-        self.needs_labels = cfg.variant == "semi_supervised"
+        self.needs_labels = cfg.variant == "semi_supervised"  # dim_reduction: see registry
         self.prior = build_prior(prior_cfg, cfg.latent_dim)
         *inner, width = cfg.encoder_hidden
         self.trunk = nn.Sequential(
@@ -124,6 +124,11 @@ class SemiSupervisedAAE(LabelDecoding):
 
     def encoder_parameters(self) -> list[nn.Parameter]:
         return [*self.trunk.parameters(), *self.head_y.parameters(), *self.head_z.parameters()]
+
+    @property
+    def kind(self) -> str:
+        """ "classifier" when trained with labels (q(y|x) predicts them), else "clusterer"."""
+        return "classifier" if self.needs_labels else "clusterer"
 
     def classifier_parameters(self) -> list[nn.Parameter]:
         return [*self.trunk.parameters(), *self.head_y.parameters()]
@@ -158,3 +163,39 @@ class SemiSupervisedAAE(LabelDecoding):
         """(n, n_classes + latent_dim): one-hot draws of Cat(y), then z ~ p(z)."""
         y = torch.randint(self.n_classes, (n,), generator=generator)
         return torch.cat([_one_hot(y, self.n_classes), self.prior.sample(n, generator)], dim=1)
+
+
+class DimReductionAAE(SemiSupervisedAAE):
+    """Dimensionality reduction (paper section 7): the representation is r = W_c^T y + z, with
+    y = q(y|x) over m clusters (or classes), W_c (m x n) learned cluster heads and z an n-D style
+    code; the decoder reconstructs x from r. A cost on pairs of heads closer than
+    ``head_threshold`` keeps them apart. ``fixed_heads_scale > 0`` fixes W_c = scale * I.
+    """
+
+    def __init__(self, data_dim: int, cfg: ModelConfig, prior_cfg: PriorConfig):
+        super().__init__(data_dim, cfg, prior_cfg)
+        m, n = cfg.n_classes, cfg.latent_dim
+        self.decoder = Decoder(n, data_dim, cfg)  # reads r, not [y, z]
+        init_weights(self.decoder, cfg.init_std)
+        self.head_threshold = cfg.head_threshold
+        if cfg.fixed_heads_scale > 0:
+            self.register_buffer("heads", cfg.fixed_heads_scale * torch.eye(m, n))
+        else:
+            self.heads = nn.Parameter(torch.randn(m, n))  # N(0, 1), as in the paper's code
+
+    def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """p(x | r = W_c^T y + z); ``y`` integer labels or (batch, m) probabilities."""
+        if y.dim() == 1:
+            y = _one_hot(y, self.n_classes)
+        return self.decoder(y.to(z.dtype) @ self.heads + z)
+
+    def represent(self, x: torch.Tensor) -> torch.Tensor:
+        """The low-dimensional representation r = W_c^T q(y|x) + z: (batch, latent_dim)."""
+        logits, z = self.encode_yz(x)
+        return logits.softmax(dim=1) @ self.heads + z
+
+    def head_cost(self) -> torch.Tensor:
+        """sum over head pairs of max(0, eta - ||w_i - w_j||); zero for fixed heads."""
+        if not isinstance(self.heads, nn.Parameter) or self.n_classes < 2:
+            return self.heads.new_zeros(())
+        return F.relu(self.head_threshold - torch.pdist(self.heads)).sum()

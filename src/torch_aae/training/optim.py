@@ -46,8 +46,13 @@ def build_semi_supervised_optimizers(model, cfg: OptimConfig) -> dict[str, torch
     ``gen`` (encoder: trunk and both heads), ``ce`` (trunk and the q(y|x) head)."""
     enc = model.encoder_parameters()
     discs = [*model.disc_y.parameters(), *model.disc_z.parameters()]
+    # learned cluster heads (dim_reduction) move with the reconstruction (paper code: SGD 0.01,
+    # momentum 0.9, the reconstruction group's settings) and their distance cost
+    heads = [model.heads] if isinstance(getattr(model, "heads", None), torch.nn.Parameter) else []
     opts = {
-        "recon": _make([*enc, *model.decoder.parameters()], cfg.lr_recon, cfg.momentum_recon, cfg),
+        "recon": _make(
+            [*enc, *model.decoder.parameters(), *heads], cfg.lr_recon, cfg.momentum_recon, cfg
+        ),
         "disc": _make(discs, cfg.lr_disc, cfg.momentum_adv, cfg),
         "gen": _make(enc, cfg.lr_gen, cfg.momentum_adv, cfg),
     }

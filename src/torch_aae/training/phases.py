@@ -43,9 +43,15 @@ def recon_phase(
     decoder reads them)."""
     opt.zero_grad(set_to_none=True)
     loss = recon_loss(model.reconstruct(x, labels), x, kind)
-    (weight * loss).backward()
+    total = weight * loss
+    out = {"loss_recon": loss.detach()}
+    if hasattr(model, "head_cost"):  # dim_reduction: keep the cluster heads apart
+        head = model.head_cost()
+        total = total + head
+        out["loss_heads"] = head.detach()
+    total.backward()
     opt.step()
-    return {"loss_recon": loss.detach()}
+    return out
 
 
 def _disc_loss(
@@ -174,7 +180,7 @@ def semi_supervised_step(
     opt.step()
     out["loss_gen"] = loss.detach()
 
-    if labeled is not None:
+    if labeled is not None and "ce" in opts:
         x_l, y_l = labeled
         opt = opts["ce"]
         opt.zero_grad(set_to_none=True)

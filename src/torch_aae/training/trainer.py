@@ -9,7 +9,7 @@ import torch
 from tqdm.auto import tqdm
 
 from torch_aae.clustering import cluster_scores
-from torch_aae.config import RunConfig
+from torch_aae.config import RunConfig, model_kind
 from torch_aae.data.split import IndexBatcher
 from torch_aae.device import configure_matmul
 from torch_aae.distributed import (
@@ -36,6 +36,7 @@ _PHASES = {
     "loss_gen": "generator",
     "loss_kl": "reconstruction (ELBO)",
     "loss_ce": "semi-supervised classification",
+    "loss_heads": "reconstruction (cluster-head cost)",
 }
 
 # The numbers shown per epoch and plotted as curves.
@@ -115,7 +116,7 @@ class Trainer:
             z_prior = self.model.prior_batch(len(x), self.prior_gen, labels).to(self.device)
         shard = self.dist.shard
         extra = {}
-        if self.variant.labeled_batches:
+        if self.variant.labeled_batches and self.model.needs_labels:
             x_l, y_l = self._labeled_batch(len(x))
             extra["labeled"] = (shard(x_l), shard(y_l))
         out = self.variant.step(
@@ -238,9 +239,10 @@ class Trainer:
                 ]
             )
         extra = {}
-        if labels is not None and self.cfg.model.variant == "semi_supervised":
+        kind = model_kind(self.cfg)
+        if labels is not None and kind == "classifier":
             extra["error_percent"] = self.error_percent(x, labels)
-        if labels is not None and self.cfg.model.variant == "clustering":
+        if labels is not None and kind == "clusterer":
             q = cluster_probabilities(model, x)  # clusters labelled from this split itself
             y = labels.cpu().numpy()
             scores = cluster_scores(q, y, q, y)
