@@ -35,3 +35,16 @@ def test_selects_sigma_on_validation_and_reports_standard_error():
 def test_shape_errors():
     with pytest.raises(ValueError, match="must be"):
         parzen_log_likelihood(np.zeros((3, 2)), np.zeros((3, 4)), [0.1])
+
+
+def test_nearest_training_images_match_brute_force():
+    import torch
+
+    from torch_aae.evaluation import nearest_training_images
+
+    gen = torch.Generator().manual_seed(0)
+    train = torch.rand(25_000, 6, generator=gen)  # several chunks of 10,000
+    samples = torch.rand(4, 6, generator=gen)
+    got = nearest_training_images(samples, train, k=3)
+    want = torch.cdist(samples, train).topk(3, dim=1, largest=False).indices
+    assert torch.equal(got, want)

@@ -213,7 +213,14 @@ def cmd_evaluate(args) -> None:
     _, data = _run_data(args.run, args.data_dir)
     if args.metric == "parzen":
         command = "aae " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["evaluate"] else None
-        out = evaluate_parzen(args.run, data, n_samples=args.n_samples, command=command)
+        figure = (
+            Path(args.out).with_name(Path(args.out).stem + "_neighbours.png")
+            if args.out
+            else Path(args.run) / "figures" / "nearest_neighbours.png"
+        )
+        out = evaluate_parzen(
+            args.run, data, n_samples=args.n_samples, command=command, figure_path=figure
+        )
     else:
         part = data.split(args.split)
         scores = AAE.load(args.run).trainer_.evaluate(part.x, part.y)

@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from torch_aae import plots
 from torch_aae.parzen import parzen_evaluate
 from torch_aae.run import git_commit, hardware_info, load_model, read_run
 from torch_aae.training.data import DataBundle
@@ -24,9 +25,11 @@ def evaluate_parzen(
     n_val: int = 1000,
     seed: int = 0,
     command: str | None = None,
+    figure_path: str | Path | None = None,
 ) -> dict[str, Any]:
     """The Parzen-window protocol: ``n_samples`` decoded prior draws; sigma chosen on the first
-    ``n_val`` validation images; mean +/- s.e. over the whole test split."""
+    ``n_val`` validation images; mean +/- s.e. over the whole test split. With ``figure_path``,
+    also the paper's Fig. 5: samples beside their nearest training images."""
     cfg, ckpt = read_run(run_dir)
     model = load_model(run_dir)
     start = time.perf_counter()
@@ -36,6 +39,13 @@ def evaluate_parzen(
     ).numpy()
     test = data.split("test").x.numpy()
     result = parzen_evaluate(samples, data.split("val").x[:n_val].numpy(), test)
+    figure = None
+    if figure_path is not None and data.image_shape is not None:
+        figure = str(
+            nearest_neighbour_figure(
+                samples[:10], data.train.x, figure_path, shape=data.image_shape
+            )
+        )
     paper = PAPER_PARZEN.get(cfg.data.dataset)
     return {
         "experiment": "parzen",
@@ -54,4 +64,37 @@ def evaluate_parzen(
         "command": command,
         "commit": git_commit(),
         "run": str(run_dir),
+        "figure": figure,
     }
+
+
+def nearest_training_images(samples: torch.Tensor, train: torch.Tensor, k: int = 5):
+    """Indices (n, k) of each sample's ``k`` nearest training images (Euclidean), by GEMM in
+    chunks of the training set."""
+    samples = torch.as_tensor(samples, dtype=torch.float32)
+    s2 = samples.pow(2).sum(1, keepdim=True)
+    best_d, best_i = None, None
+    for start in range(0, len(train), 10_000):
+        chunk = train[start : start + 10_000].float()
+        d = s2 - 2 * samples @ chunk.T + chunk.pow(2).sum(1)
+        d_k, i_k = d.topk(min(k, len(chunk)), dim=1, largest=False)
+        i_k = i_k + start
+        if best_d is not None:
+            d_k, order = torch.cat([best_d, d_k], 1).topk(k, dim=1, largest=False)
+            i_k = torch.cat([best_i, i_k], 1).gather(1, order)
+        best_d, best_i = d_k, i_k
+    return best_i
+
+
+def nearest_neighbour_figure(samples, train: torch.Tensor, path, shape, k: int = 5) -> Path:
+    """Paper Fig. 5: each row a model sample, then its ``k`` nearest training images."""
+    samples = torch.as_tensor(samples, dtype=torch.float32)
+    idx = nearest_training_images(samples, train, k)
+    rows = [torch.cat([s[None], train[i].float()]) for s, i in zip(samples, idx, strict=True)]
+    return plots.plot_image_grid(
+        torch.cat(rows).numpy(),
+        path,
+        image_shape=shape,
+        n_cols=k + 1,
+        title=f"model sample, then its {k} nearest training images",
+    )
