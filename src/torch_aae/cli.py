@@ -69,6 +69,12 @@ def _add_run_commands(sub) -> None:
     p.add_argument("--data-dir")
 
 
+def _add_report(sub) -> None:
+    p = sub.add_parser("report", help="write one self-contained HTML page for a run")
+    p.add_argument("run")
+    p.add_argument("--out", help="HTML file to write (default: RUN/report.html)")
+
+
 def _add_reproduce(sub) -> None:
     p = sub.add_parser("reproduce", help="reproduce a table of the paper (several seeds)")
     p.add_argument("experiment", choices=["semi-supervised", "clustering", "dim-reduction"])
@@ -95,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_run_commands(sub)
     _add_reproduce(sub)
+    _add_report(sub)
     return parser
 
 
@@ -236,6 +243,12 @@ def _print_json(out: dict, path: str | None) -> None:
     print(text)
 
 
+def cmd_report(args) -> None:
+    from torch_aae.report import write_report
+
+    print(write_report(args.run, args.out))
+
+
 def cmd_reproduce(args) -> None:
     from torch_aae.reproduce import reproduce
 
@@ -270,6 +283,7 @@ COMMANDS = {
     "plot": cmd_plot,
     "evaluate": cmd_evaluate,
     "reproduce": cmd_reproduce,
+    "report": cmd_report,
 }
 
 
