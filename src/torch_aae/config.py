@@ -312,6 +312,11 @@ def _validate_run(cfg: RunConfig) -> None:
             "train.best_metric = 'val_error_percent' needs a classifier (model.variant = "
             "'semi_supervised', or 'dim_reduction' with labels); use 'val_recon_mse_sum'."
         )
+    if cfg.model.label_conditioning != "none" and cfg.prior.type not in ("mixture", "swiss_roll"):
+        raise ConfigError(
+            "model.label_conditioning = 'one_hot' needs a prior with one component per label; "
+            "set prior.type = 'mixture' or 'swiss_roll'."
+        )
     fixed = cfg.model.variant == "dim_reduction" and cfg.model.fixed_heads_scale > 0
     if fixed and cfg.model.n_classes != cfg.model.latent_dim:
         raise ConfigError(
@@ -328,11 +333,6 @@ def model_kind(cfg: RunConfig) -> str:
     if variant in ("clustering", "dim_reduction"):
         return "clusterer"
     return "autoencoder"
-    if cfg.model.label_conditioning != "none" and cfg.prior.type not in ("mixture", "swiss_roll"):
-        raise ConfigError(
-            "model.label_conditioning = 'one_hot' needs a prior with one component per label; "
-            "set prior.type = 'mixture' or 'swiss_roll'."
-        )
 
 
 def _validate_label_model(cfg: RunConfig) -> None:
