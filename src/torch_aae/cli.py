@@ -69,6 +69,13 @@ def _add_run_commands(sub) -> None:
     p.add_argument("--data-dir")
 
 
+def _add_explore(sub) -> None:
+    p = sub.add_parser("explore", help="serve a page on 127.0.0.1 to walk a run's latent space")
+    p.add_argument("run")
+    p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: any free)")
+    p.add_argument("--data-dir")
+
+
 def _add_report(sub) -> None:
     p = sub.add_parser("report", help="write one self-contained HTML page for a run")
     p.add_argument("run")
@@ -102,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_commands(sub)
     _add_reproduce(sub)
     _add_report(sub)
+    _add_explore(sub)
     return parser
 
 
@@ -243,6 +251,23 @@ def _print_json(out: dict, path: str | None) -> None:
     print(text)
 
 
+def cmd_explore(args) -> None:
+    from torch_aae.explore import explorer_for_run, make_server
+
+    try:
+        server = make_server(explorer_for_run(args.run, args.data_dir), args.port)
+    except OSError as err:
+        raise AAEError(f"Cannot listen on 127.0.0.1:{args.port} ({err}); try --port 0.") from None
+    host, port = server.server_address[:2]
+    print(f"Latent explorer on http://{host}:{port}/ (Ctrl-C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 def cmd_report(args) -> None:
     from torch_aae.report import write_report
 
@@ -284,6 +309,7 @@ COMMANDS = {
     "evaluate": cmd_evaluate,
     "reproduce": cmd_reproduce,
     "report": cmd_report,
+    "explore": cmd_explore,
 }
 
 
