@@ -46,3 +46,14 @@ def test_paper_values_by_setting():
     )
     assert paper_value(clus)[1] == 4.10
     assert paper_value(base) is None
+
+
+def test_tensorboard_logger_writes_the_epoch_scalars(tiny_cfg, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    train_run(tiny_cfg.replace(**{"train.logger": "tensorboard"}), tmp_path / "run")
+    events = EventAccumulator(str(tmp_path / "run" / "tensorboard"))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"loss_recon", "loss_disc", "loss_gen", "val_c2st_accuracy"} <= tags
+    assert [e.step for e in events.Scalars("loss_recon")] == [1, 2]

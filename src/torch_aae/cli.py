@@ -33,6 +33,11 @@ def _add_train(sub) -> None:
     p.add_argument("--epochs", type=int, help="with --resume: train up to this many epochs")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="overrides train.device")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--logger",
+        choices=["jsonl", "tensorboard"],
+        help="tensorboard: also write TensorBoard scalars to RUN/tensorboard (metrics.jsonl always)",
+    )
 
 
 def _add_run_commands(sub) -> None:
@@ -132,6 +137,8 @@ def cmd_train(args) -> None:
             overrides.append("train.progress=false")
         if args.device:
             overrides.append(f"train.device={json.dumps(args.device)}")
+        if args.logger:
+            overrides.append(f"train.logger={json.dumps(args.logger)}")
         if args.epochs is not None:
             overrides.append(f"train.epochs={args.epochs}")
         cfg = load_config(args.config, overrides)

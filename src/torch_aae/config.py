@@ -127,6 +127,7 @@ class TrainConfig:
     ] = "val_recon_mse_sum"  # lower is better; the best evaluated epoch is copied to best.pt
     on_nonfinite: Literal["stop", "rollback"] = "stop"  # rollback: last checkpoint, lr / 2
     progress: bool = True  # a progress bar with live losses (epoch lines are always printed)
+    logger: Literal["jsonl", "tensorboard"] = "jsonl"  # tensorboard: also RUN/tensorboard/
 
 
 @dataclass(frozen=True)

@@ -240,6 +240,8 @@ def _fit(
     def elapsed() -> float:
         return wall_before + time.perf_counter() - start
 
+    use_board = cfg.train.logger == "tensorboard" and trainer.dist.is_main
+    board = _tensorboard(run_dir) if use_board else None
     with _StopRequest() as stop:
 
         def after_step() -> bool:
@@ -288,10 +290,29 @@ def _fit(
             record["wall_seconds"] = round(elapsed(), 1)
             with open(run_dir / "metrics.jsonl", "a") as f:
                 f.write(json.dumps(record) + "\n")
+            if board is not None:
+                for key, value in record.items():
+                    if isinstance(value, (int, float)) and key not in ("epoch", "step"):
+                        board.add_scalar(key, value, trainer.epoch)
+                board.flush()
             _checkpoint(trainer, data, run_dir, elapsed())
             _keep_copies(run_dir, trainer, record)
             print(_epoch_line(record), file=sys.stderr, flush=True)
+    if board is not None:
+        board.close()
     return finish_run(trainer, data, run_dir, elapsed(), command)
+
+
+def _tensorboard(run_dir: Path):
+    """A TensorBoard writer for ``run_dir/tensorboard``."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise ConfigError(
+            "train.logger = 'tensorboard' needs the tensorboard package: "
+            "pip install 'torch-aae[tensorboard]' (or set train.logger = 'jsonl')."
+        ) from None
+    return SummaryWriter(log_dir=str(run_dir / "tensorboard"))
 
 
 def _keep_copies(run_dir: Path, trainer: Trainer, record: dict[str, Any]) -> None:
