@@ -186,6 +186,19 @@ def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(tiny_cfg,
     assert recomputed["error_percent"] == seed0["test_error_percent"]
     assert recomputed["n"] == 10000
 
+    # the model card and from_pretrained
+    from torch_aae import from_pretrained
+    from torch_aae.errors import CheckpointError
+    from torch_aae.training.trainer import classification_error
+
+    card = (tmp_path / "results" / "checkpoints" / "semi_supervised_100_seed0.md").read_text()
+    assert f"test error\n  {seed0['test_error_percent']:.2f}%" in card
+    model = from_pretrained("semi_supervised_100_seed0", root=tmp_path / "results" / "checkpoints")
+    test = load_data(run_cfg.data, 0).test
+    assert classification_error(model, test.x, test.y) == seed0["test_error_percent"]
+    with pytest.raises(CheckpointError, match="Available: semi_supervised_100_seed0"):
+        from_pretrained("nope", root=tmp_path / "results" / "checkpoints")
+
     # a second call continues the same runs instead of starting again
     assert main([*args, "--epochs", "2"]) == 0
     result = json.loads((tmp_path / "results" / "semi_supervised_100.json").read_text())
