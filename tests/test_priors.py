@@ -84,3 +84,17 @@ def test_label_validation():
         MixturePrior(10).sample(2, gen(), labels=torch.tensor([0, 10]))
     with pytest.raises(ValueError, match="no components"):
         GaussianPrior(2).sample(2, gen(), labels=torch.tensor([0, 1]))
+
+
+def test_style_sweeps_stay_on_their_component():
+    mix = MixturePrior(n_components=10)
+    line = mix.sweep(3, 9)
+    u = mix.directions[3]
+    assert torch.allclose(line @ torch.stack([-u[1], u[0]]), torch.zeros(9), atol=1e-6)  # on axis
+    along = line @ u
+    assert torch.all(along[1:] > along[:-1])  # outward along the petal
+    assert torch.allclose(along[[0, -1]], torch.tensor([1.4 - 1.0, 1.4 + 1.0]))
+    roll = SwissRollPrior(n_components=10)
+    pts = roll.sweep(4, 7)
+    r = pts.norm(dim=1) / roll.scale  # r = scale * sqrt(u): u stays inside segment 4
+    assert torch.all((r**2 > 0.4) & (r**2 < 0.5))

@@ -73,6 +73,7 @@ def test_label_conditioned_run(tiny_cfg, tmp_path):
     )
     summary = train_run(cfg, tmp_path / "run")
     assert (tmp_path / "run" / "figures" / "samples.png").is_file()
+    assert (tmp_path / "run" / "figures" / "style_sweep.png").is_file()  # paper Fig. 4d
     assert summary["test"]["recon_mse_sum"] > 0
     model = load_model(tmp_path / "run")
     assert model.n_classes == 10

@@ -94,6 +94,16 @@ def make_figures(
                 + (" (row k: component k)" if model.n_classes else ""),
             )
         )
+        if model.n_classes and hasattr(model.prior, "sweep"):
+            sweep = torch.cat([model.prior.sweep(k, 10) for k in range(model.n_classes)])
+            paths.append(
+                plots.plot_image_grid(
+                    _decode(model, sweep),
+                    out / "style_sweep.png",
+                    image_shape=shape,
+                    title="row k: codes along component k of the prior (style sweep)",
+                )
+            )
         if model.latent_dim == 2:
             grid = 20
             images = _decode(model, torch.from_numpy(manifold_points(model, grid, seed)))

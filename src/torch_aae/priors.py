@@ -109,6 +109,12 @@ class MixturePrior(Prior):
         normal = torch.stack([-u[:, 1], u[:, 0]], dim=1)
         return along[:, None] * u + across[:, None] * normal
 
+    def sweep(self, k: int, n: int, extent: float = 2.0) -> torch.Tensor:
+        """(n, 2) points along component k's main axis, from -extent to +extent radial stds
+        around its centre (the style sweeps of paper Fig. 4b)."""
+        along = self.radius + self.radial_std * torch.linspace(-extent, extent, n)
+        return along[:, None] * self.directions[k]
+
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """log p(z) of the equal-weight mixture, shape (n,)."""
         u = self.directions.to(z.device)  # (K, 2)
@@ -134,6 +140,11 @@ class SwissRollPrior(Prior):
     def _sample(self, n, generator, labels):
         k = self._components(n, generator, labels)
         u = (k + torch.rand(n, generator=generator)) / self.n_components
+        return self.point(u)
+
+    def sweep(self, k: int, n: int) -> torch.Tensor:
+        """(n, 2) points along segment k of the roll, from its start to its end (Fig. 4d)."""
+        u = (k + torch.linspace(0.02, 0.98, n)) / self.n_components
         return self.point(u)
 
     def point(self, u: torch.Tensor) -> torch.Tensor:
