@@ -199,6 +199,11 @@ def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(tiny_cfg,
     with pytest.raises(CheckpointError, match="Available: semi_supervised_100_seed0"):
         from_pretrained("nope", root=tmp_path / "results" / "checkpoints")
 
+    # --no-train evaluates the runs as they stand and says the result is partial
+    assert main([*args, "--epochs", "3", "--no-train"]) == 0
+    result = json.loads((tmp_path / "results" / "semi_supervised_100.json").read_text())
+    assert result["complete"] is False and result["epochs"]["per_seed"][0]["epochs_trained"] == 1
+
     # a second call continues the same runs instead of starting again
     assert main([*args, "--epochs", "2"]) == 0
     result = json.loads((tmp_path / "results" / "semi_supervised_100.json").read_text())

@@ -98,6 +98,11 @@ def _add_reproduce(sub) -> None:
     )
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--epochs", type=int, help="train each seed up to this many epochs")
+    p.add_argument(
+        "--no-train",
+        action="store_true",
+        help="train nothing: evaluate the runs as they stand (a partial result says so)",
+    )
     p.add_argument("--config-dir", default="configs", help="where the experiment configs are")
     p.add_argument("--runs-dir", default="runs")
     p.add_argument("--results-dir", default="results")
@@ -300,6 +305,7 @@ def cmd_reproduce(args) -> None:
         runs_dir=args.runs_dir,
         results_dir=args.results_dir,
         epochs=args.epochs,
+        train=not args.no_train,
         data_dir=args.data_dir,
         overrides=args.overrides,
         command="aae " + shlex.join(sys.argv[1:]),

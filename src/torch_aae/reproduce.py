@@ -105,11 +105,15 @@ def evaluate_classifier(path: str | Path, split: str = "test", data_dir: str | N
 
 
 def _seed_run(
-    cfg: RunConfig, run_dir: Path, epochs: int | None, command: str | None
+    cfg: RunConfig, run_dir: Path, epochs: int | None, command: str | None, train: bool = True
 ) -> dict[str, Any]:
-    """Train ``run_dir`` to ``epochs`` (resuming whatever is there); returns its progress."""
+    """Train ``run_dir`` to ``epochs`` (resuming whatever is there); returns its checkpoint.
+    With ``train=False`` nothing is trained: the run as it stands is evaluated."""
     target = epochs or cfg.train.epochs
-    if (run_dir / "checkpoint.pt").is_file():
+    if not train:
+        if not (run_dir / "checkpoint.pt").is_file():
+            raise CheckpointError(f"--no-train, but '{run_dir}' has no run to evaluate.")
+    elif (run_dir / "checkpoint.pt").is_file():
         done = int(load_checkpoint(run_dir)["trainer"]["epoch"])
         if done < target:
             resume_run(run_dir, epochs=target, data_dir=cfg.data.data_dir, command=command)
@@ -143,6 +147,7 @@ def _reproduce(
     runs_dir: str | Path = "runs",
     results_dir: str | Path = "results",
     epochs: int | None = None,
+    train: bool = True,
     data_dir: str | None = None,
     overrides: list[str] | None = None,
     command: str | None = None,
@@ -158,7 +163,7 @@ def _reproduce(
     for seed in seeds:
         run_dir = Path(runs_dir) / name / f"seed{seed}"
         cfg = base.replace(**{"train.seed": seed})
-        ckpt = _seed_run(cfg, run_dir, epochs, command)
+        ckpt = _seed_run(cfg, run_dir, epochs, command, train)
         best = run_dir / "best.pt"
         if not best.is_file():
             raise CheckpointError(f"'{run_dir}' has no best.pt yet; train at least one epoch.")
@@ -210,7 +215,10 @@ def _reproduce(
         "paper_value": paper,
         "paper_sd": paper_sd,
         "best_public_reimplementation": BEST_PUBLIC.get((experiment, setting)),
-        "target_met": statistics.fmean(tests) <= paper and len(seeds) >= 3,
+        "target_met": statistics.fmean(tests) <= paper
+        and len(seeds) >= 3
+        and all(r["epochs_trained"] >= (epochs or base.train.epochs) for r in per_seed),
+        "complete": all(r["epochs_trained"] >= (epochs or base.train.epochs) for r in per_seed),
         "seeds": seeds,
         "epochs": {"configured": epochs or base.train.epochs, "per_seed": per_seed},
         "selection": f"checkpoint with the lowest {base.train.best_metric} (validation split: "
