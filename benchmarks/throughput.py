@@ -1,4 +1,4 @@
-"""Training throughput of the basic AAE at the paper's sizes, side by side with a plain loop.
+"""Training throughput of the AAE variants at the paper's sizes, side by side with a plain loop.
 
 Measures, in one process on one machine:
 - images/s of torch-aae's training step (``Trainer.train_step``: in-memory batches, one shared
@@ -102,6 +102,96 @@ def plain_step_fn(x: torch.Tensor, cfg: RunConfig):
         d_gen = disc(enc(xb).z)
         F.binary_cross_entropy_with_logits(d_gen, torch.ones_like(d_gen)).backward()
         opt_g.step()
+
+    return step
+
+
+def semi_config(batch_size: int) -> RunConfig:
+    """The semi-supervised model of paper section 5: q(y, z|x), y 10-way, z 10-D, 2 x 1000."""
+    return paper_config(batch_size, latent_dim=10).replace(
+        **{"model.variant": "semi_supervised", "prior.std": 1.0, "data.n_labeled": 100}
+    )
+
+
+def _labels(n: int) -> torch.Tensor:
+    labels = torch.full((n,), -1)
+    labels[:100] = torch.arange(100) % 10  # 100 labeled rows, as with 100 labels
+    return labels
+
+
+def semi_fast_step_fn(x: torch.Tensor, cfg: RunConfig):
+    from torch_aae.registry import create_model
+
+    torch.manual_seed(0)
+    trainer = Trainer(create_model(cfg, 784), cfg)
+    labels = _labels(len(x))
+    trainer._labeled = (x[labels >= 0], labels[labels >= 0])
+    gen = torch.Generator().manual_seed(0)
+    b = cfg.train.batch_size
+
+    def step():
+        idx = torch.randint(len(x), (b,), generator=gen)
+        trainer.train_step(x[idx], labels[idx])
+
+    return step
+
+
+def semi_plain_step_fn(x: torch.Tensor, cfg: RunConfig):
+    """The semi-supervised phases the straightforward way: a fresh encoder pass per phase, each
+    discriminator called separately on real and fake, two generator steps, D's weight gradients
+    computed in the G steps."""
+    from torch_aae.registry import create_model
+
+    torch.manual_seed(0)
+    m = create_model(cfg, 784)
+    o, k = cfg.optim, m.n_classes
+    enc = m.encoder_parameters()
+    opt_ae = torch.optim.SGD([*enc, *m.decoder.parameters()], o.lr_recon, o.momentum_recon)
+    opt_dy = torch.optim.SGD(m.disc_y.parameters(), o.lr_disc, o.momentum_adv)
+    opt_dz = torch.optim.SGD(m.disc_z.parameters(), o.lr_disc, o.momentum_adv)
+    opt_g = torch.optim.SGD(enc, o.lr_gen, o.momentum_adv)
+    opt_ce = torch.optim.SGD(m.classifier_parameters(), o.lr_ce, o.momentum_ce)
+    labels = _labels(len(x))
+    x_l, y_l = x[labels >= 0], labels[labels >= 0]
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(x), batch_size=cfg.train.batch_size, shuffle=True
+    )
+    batches = iter(loader)
+    b = cfg.train.batch_size
+    bce = F.binary_cross_entropy_with_logits
+
+    def disc_step(disc, opt, real, fake):
+        opt.zero_grad()
+        d_real, d_fake = disc(real), disc(fake.detach())
+        (bce(d_real, torch.ones_like(d_real)) + bce(d_fake, torch.zeros_like(d_fake))).backward()
+        opt.step()
+
+    def step():
+        nonlocal batches
+        try:
+            (xb,) = next(batches)
+        except StopIteration:
+            batches = iter(loader)
+            (xb,) = next(batches)
+        opt_ae.zero_grad()
+        logits, z = m.encode_yz(xb)
+        F.mse_loss(m.decode(z, logits.softmax(1)), xb, reduction="sum").div(b).backward()
+        opt_ae.step()
+        y_real = F.one_hot(torch.randint(k, (b,)), k).float()
+        logits, _ = m.encode_yz(xb)
+        disc_step(m.disc_y, opt_dy, y_real, logits.softmax(1))
+        _, z = m.encode_yz(xb)
+        disc_step(m.disc_z, opt_dz, torch.randn(b, m.latent_dim), z)
+        for head, disc in ((0, m.disc_y), (1, m.disc_z)):
+            opt_g.zero_grad()
+            out = m.encode_yz(xb)[head]
+            d = disc(out.softmax(1) if head == 0 else out)
+            bce(d, torch.ones_like(d)).backward()
+            opt_g.step()
+        opt_ce.zero_grad()
+        idx = torch.randint(len(y_l), (b,))
+        F.cross_entropy(m.classify(x_l[idx]), y_l[idx]).backward()
+        opt_ce.step()
 
     return step
 
@@ -220,16 +310,21 @@ def matmul_peak(size: int = 1024, n: int = 20) -> float:
     return 2 * size**3 / statistics.median(times) / 1e9
 
 
-def measure(x, batch_size, n_steps, repeats, with_pythae=True) -> dict:
-    cfg = paper_config(batch_size)
-    steps = {"torch_aae": fast_step_fn(x, cfg), "plain_eager": plain_step_fn(x, cfg)}
+def measure(x, batch_size, n_steps, repeats, with_pythae=True, variant="aae") -> dict:
+    if variant == "semi_supervised":
+        cfg = semi_config(batch_size)
+        steps = {"torch_aae": semi_fast_step_fn(x, cfg), "plain_eager": semi_plain_step_fn(x, cfg)}
+        with_pythae = False  # Pythae has no semi-supervised AAE
+    else:
+        cfg = paper_config(batch_size)
+        steps = {"torch_aae": fast_step_fn(x, cfg), "plain_eager": plain_step_fn(x, cfg)}
     if with_pythae:
         pythae = pythae_step_fn(x, cfg)
         if pythae is not None:
             steps["pythae"] = pythae
     flops = {name: flops_per_step(step) for name, step in steps.items()}
     seconds = time_interleaved(steps, n_steps, repeats=repeats)
-    out = {"batch_size": batch_size}
+    out = {"variant": variant, "batch_size": batch_size}
     for name, sec in seconds.items():
         out[name] = {
             "seconds_per_step": sec,
@@ -258,11 +353,13 @@ def main(argv=None) -> int:
     peak = matmul_peak()
     start = time.perf_counter()
     results = {
-        "benchmark": "basic AAE training step, 784-1000-1000-8 MLPs (paper section 3 sizes)",
+        "benchmark": "AAE training steps at the paper's sizes: the basic AAE (784-1000-1000-8, "
+        "section 3) at each batch size, and the semi-supervised AAE (section 5) at batch 100",
         "hardware": hardware_info(),
         "threads": torch.get_num_threads(),
         "fp32_matmul_peak_gflops": peak,
-        "runs": [measure(x, b, n_steps, repeats, not args.quick) for b in sizes],
+        "runs": [measure(x, b, n_steps, repeats, not args.quick) for b in sizes]
+        + ([] if args.quick else [measure(x, 100, n_steps, repeats, variant="semi_supervised")]),
         "command": "python " + " ".join(sys.argv),
     }
     results["wall_seconds"] = time.perf_counter() - start
