@@ -58,3 +58,17 @@ def test_vae_run(tiny_cfg, tmp_path, prior):
 def test_vae_needs_a_prior_density():
     with pytest.raises(ConfigError, match="closed-form density"):
         config_from_dict({"model": {"variant": "vae"}, "prior": {"type": "swiss_roll"}})
+
+
+def test_compare_draws_aae_beside_vae(tiny_cfg, tmp_path, capsys):
+    from torch_aae import train_run
+    from torch_aae.cli import main
+
+    train_run(tiny_cfg.replace(**{"train.epochs": 1}), tmp_path / "aae")
+    train_run(tiny_cfg.replace(**{"train.epochs": 1, "model.variant": "vae"}), tmp_path / "vae")
+    out = tmp_path / "fig2.png"
+    assert main(["compare", str(tmp_path / "aae"), str(tmp_path / "vae"), "--out", str(out)]) == 0
+    assert out.stat().st_size > 10_000
+    (tmp_path / "vae" / "summary.json").unlink()
+    assert main(["compare", str(tmp_path / "aae"), str(tmp_path / "vae"), "--out", str(out)]) == 2
+    assert "no summary.json" in capsys.readouterr().err

@@ -59,6 +59,11 @@ def _add_run_commands(sub) -> None:
     p.add_argument("run")
     p.add_argument("--data-dir")
 
+    p = sub.add_parser("compare", help="held-out codes of several runs side by side (Fig. 2)")
+    p.add_argument("runs", nargs="+", help="finished run directories (e.g. an AAE and a VAE)")
+    p.add_argument("--out", required=True, help="PNG file to write")
+    p.add_argument("--data-dir")
+
     p = sub.add_parser("evaluate", help="print held-out numbers of a run as JSON")
     p.add_argument("run", help="a run directory, or an exported classifier checkpoint (.pt)")
     p.add_argument(
@@ -227,6 +232,12 @@ def cmd_plot(args) -> None:
         print(path)
 
 
+def cmd_compare(args) -> None:
+    from torch_aae.figures import compare_runs
+
+    print(compare_runs(args.runs, args.out, args.data_dir))
+
+
 def cmd_evaluate(args) -> None:
     from torch_aae.api import AAE
     from torch_aae.evaluation import evaluate_parzen
@@ -319,6 +330,7 @@ COMMANDS = {
     "sample": cmd_sample,
     "encode": cmd_encode,
     "plot": cmd_plot,
+    "compare": cmd_compare,
     "evaluate": cmd_evaluate,
     "reproduce": cmd_reproduce,
     "report": cmd_report,

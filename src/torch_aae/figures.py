@@ -241,3 +241,43 @@ def cluster_grid(model, x: torch.Tensor, per_cluster: int = 10) -> np.ndarray:
         members = [x[i].cpu() for i in idx] + [blank] * (per_cluster - len(idx))
         rows.append(torch.stack([heads[c], *members]))
     return torch.cat(rows).numpy()
+
+
+@torch.no_grad()
+def compare_runs(
+    run_dirs: list[str | Path], out: str | Path, data_dir: str | None = None, n: int = 5000
+) -> Path:
+    """Paper Fig. 2: the held-out codes of several runs side by side (e.g. an AAE beside a VAE
+    with the same prior), each titled with its variant, test prior-match C2ST accuracy and test
+    reconstruction error from its ``summary.json``."""
+    from torch_aae.errors import CheckpointError
+    from torch_aae.run import load_model, read_run
+    from torch_aae.training.data import load_data
+
+    panels, class_names = [], None
+    for run in map(Path, run_dirs):
+        summary_path = run / "summary.json"
+        if not summary_path.is_file():
+            raise CheckpointError(f"'{run}' has no summary.json; let the run finish first.")
+        test = json.loads(summary_path.read_text()).get("test") or {}
+        cfg, _ = read_run(run)
+        if data_dir:
+            cfg = cfg.replace(**{"data.data_dir": data_dir})
+        data = load_data(cfg.data, cfg.train.seed)
+        held_out = data.test if data.test is not None else data.val
+        class_names = data.class_names
+        model = load_model(run)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.train.seed)
+            z = torch.cat([model.encode(b).z for b in held_out.x[:n].split(1000)])
+        prior = model.prior.sample(20_000, torch.Generator().manual_seed(cfg.train.seed))
+        title = (
+            f"{cfg.model.variant.upper()}, {cfg.prior.type} prior ({run.name})\n"
+            f"test C2ST {test.get('c2st_accuracy', float('nan')):.3f}, "
+            f"recon. error {test.get('recon_mse_sum', float('nan')):.1f}"
+        )
+        labels = None if held_out.y is None else held_out.y[:n].numpy()
+        panels.append(
+            {"codes": z.numpy(), "labels": labels, "prior_samples": prior.numpy(), "title": title}
+        )
+    return plots.plot_latent_panels(panels, out, class_names=class_names)

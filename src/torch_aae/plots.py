@@ -29,6 +29,7 @@ __all__ = [
     "plot_error_vs_time",
     "plot_image_grid",
     "plot_latent",
+    "plot_latent_panels",
     "plot_manifold",
     "plot_reconstructions",
 ]
@@ -265,6 +266,100 @@ def _label_name(label: Any, class_names: Sequence[str] | Mapping[Any, str] | Non
     return str(label)
 
 
+def _draw_latent(ax, codes, labels, prior_samples, title, class_names, max_points, markers) -> None:
+    """Draw the latent scatter of :func:`plot_latent` on ``ax``."""
+    z = np.asarray(codes, dtype=np.float64)
+    if z.ndim != 2 or z.shape[1] < 2:
+        raise ValueError(f"codes must have shape (n, d) with d >= 2, got {z.shape}")
+    if labels is not None:
+        labels = np.asarray(labels).reshape(-1)
+        if len(labels) != len(z):
+            raise ValueError(f"labels must have {len(z)} entries, got {len(labels)}")
+    prior = np.empty((0, 2))
+    if prior_samples is not None:
+        prior = np.asarray(prior_samples, dtype=np.float64)
+        if prior.ndim != 2 or prior.shape[1] < 2:
+            raise ValueError(f"prior_samples must have shape (m, d) with d >= 2, got {prior.shape}")
+        prior = prior[:, :2]
+        prior = prior[np.all(np.isfinite(prior), axis=1)]
+    dim = z.shape[1]
+    if len(z) > max_points > 0:
+        keep = np.sort(np.random.default_rng(0).choice(len(z), size=max_points, replace=False))
+        z = z[keep]
+        labels = labels[keep] if labels is not None else None
+    z = z[:, :2]
+    marks = np.empty((0, 2)) if markers is None else np.asarray(markers, dtype=np.float64)[:, :2]
+    xlim, ylim = _limits(z, prior, marks)
+
+    if len(prior):
+        ax.hist2d(prior[:, 0], prior[:, 1], bins=120, range=(xlim, ylim), cmap="Greys", zorder=0)
+    size = 4.0 if len(z) > 1000 else 10.0
+    if labels is None:
+        ax.scatter(z[:, 0], z[:, 1], s=size, c="tab:blue", alpha=0.7, linewidths=0, zorder=1)
+    else:
+        cmap = colormaps["tab10"]
+        for i, value in enumerate(np.unique(labels)):
+            sel = labels == value
+            ax.scatter(
+                z[sel, 0],
+                z[sel, 1],
+                s=size,
+                color=cmap(i % 10),
+                alpha=0.8,
+                linewidths=0,
+                label=_label_name(value.item() if hasattr(value, "item") else value, class_names),
+                zorder=1,
+            )
+        ax.legend(
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            markerscale=3.0,
+            fontsize=8,
+            frameon=False,
+        )
+    if len(marks):
+        ax.scatter(marks[:, 0], marks[:, 1], s=60, c="black", marker="x", zorder=2)
+    ax.set_xlim(xlim)
+    ax.set_ylim(ylim)
+    ax.set_xlabel("z[0]")
+    ax.set_ylabel("z[1]")
+    full_title = title
+    if dim > 2:
+        note = f"(first 2 of {dim} dims)"
+        full_title = f"{title} {note}" if title else note
+    if full_title:
+        ax.set_title(full_title, fontsize=10)
+
+
+def plot_latent_panels(
+    panels: Sequence[Mapping[str, Any]],
+    path: str | os.PathLike[str],
+    *,
+    class_names: Sequence[str] | Mapping[Any, str] | None = None,
+    max_points: int = 5000,
+) -> Path:
+    """Several latent scatters side by side (paper Fig. 2: AAE beside VAE). Each panel is a
+    mapping with ``codes``, ``labels``, ``prior_samples`` and ``title`` as in :func:`plot_latent`.
+    """
+    if not panels:
+        raise ValueError("plot_latent_panels needs at least one panel")
+    fig = _new_figure(6.0 * len(panels), 5.5)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, p in zip(axes, panels, strict=True):
+        _draw_latent(
+            ax,
+            p["codes"],
+            p.get("labels"),
+            p.get("prior_samples"),
+            p.get("title", ""),
+            class_names,
+            max_points,
+            None,
+        )
+    fig.tight_layout()
+    return _save(fig, path)
+
+
 def _limits(*arrays: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
     """Padded (xlim, ylim) covering the finite points of every (n, 2) array."""
     pts = np.concatenate([np.empty((0, 2)), *arrays], axis=0)
@@ -305,69 +400,9 @@ def plot_latent(
         max_points: at most this many codes are drawn (a fixed-seed random subset).
         markers: points drawn as black crosses on top, shape (k, >= 2) (e.g. cluster heads).
     """
-    z = np.asarray(codes, dtype=np.float64)
-    if z.ndim != 2 or z.shape[1] < 2:
-        raise ValueError(f"codes must have shape (n, d) with d >= 2, got {z.shape}")
-    if labels is not None:
-        labels = np.asarray(labels).reshape(-1)
-        if len(labels) != len(z):
-            raise ValueError(f"labels must have {len(z)} entries, got {len(labels)}")
-    prior = np.empty((0, 2))
-    if prior_samples is not None:
-        prior = np.asarray(prior_samples, dtype=np.float64)
-        if prior.ndim != 2 or prior.shape[1] < 2:
-            raise ValueError(f"prior_samples must have shape (m, d) with d >= 2, got {prior.shape}")
-        prior = prior[:, :2]
-        prior = prior[np.all(np.isfinite(prior), axis=1)]
-    dim = z.shape[1]
-    if len(z) > max_points > 0:
-        keep = np.sort(np.random.default_rng(0).choice(len(z), size=max_points, replace=False))
-        z = z[keep]
-        labels = labels[keep] if labels is not None else None
-    z = z[:, :2]
-    marks = np.empty((0, 2)) if markers is None else np.asarray(markers, dtype=np.float64)[:, :2]
-    xlim, ylim = _limits(z, prior, marks)
-
     fig = _new_figure(7.0, 6.0)
     ax = fig.add_subplot(1, 1, 1)
-    if len(prior):
-        ax.hist2d(prior[:, 0], prior[:, 1], bins=120, range=(xlim, ylim), cmap="Greys", zorder=0)
-    size = 4.0 if len(z) > 1000 else 10.0
-    if labels is None:
-        ax.scatter(z[:, 0], z[:, 1], s=size, c="tab:blue", alpha=0.7, linewidths=0, zorder=1)
-    else:
-        cmap = colormaps["tab10"]
-        for i, value in enumerate(np.unique(labels)):
-            sel = labels == value
-            ax.scatter(
-                z[sel, 0],
-                z[sel, 1],
-                s=size,
-                color=cmap(i % 10),
-                alpha=0.8,
-                linewidths=0,
-                label=_label_name(value.item() if hasattr(value, "item") else value, class_names),
-                zorder=1,
-            )
-        ax.legend(
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1.0),
-            markerscale=3.0,
-            fontsize=8,
-            frameon=False,
-        )
-    if len(marks):
-        ax.scatter(marks[:, 0], marks[:, 1], s=60, c="black", marker="x", zorder=2)
-    ax.set_xlim(xlim)
-    ax.set_ylim(ylim)
-    ax.set_xlabel("z[0]")
-    ax.set_ylabel("z[1]")
-    full_title = title
-    if dim > 2:
-        note = f"(first 2 of {dim} dims)"
-        full_title = f"{title} {note}" if title else note
-    if full_title:
-        ax.set_title(full_title, fontsize=10)
+    _draw_latent(ax, codes, labels, prior_samples, title, class_names, max_points, markers)
     fig.tight_layout()
     return _save(fig, path)
 
