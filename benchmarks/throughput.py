@@ -49,6 +49,12 @@ def paper_config(batch_size: int, latent_dim: int = 8) -> RunConfig:
     )
 
 
+def forever(loader):
+    """The loader's batches, starting a new pass (a new shuffle) whenever one ends."""
+    while True:
+        yield from loader
+
+
 def fast_step_fn(x: torch.Tensor, cfg: RunConfig):
     torch.manual_seed(0)
     trainer = Trainer(AdversarialAutoencoder(784, cfg.model, cfg.prior), cfg)
@@ -77,16 +83,11 @@ def plain_step_fn(x: torch.Tensor, cfg: RunConfig):
         shuffle=True,
         drop_last=True,
     )
-    batches = iter(loader)
+    batches = forever(loader)
     b = cfg.train.batch_size
 
     def step():
-        nonlocal batches
-        try:
-            (xb,) = next(batches)
-        except StopIteration:
-            batches = iter(loader)
-            (xb,) = next(batches)
+        (xb,) = next(batches)
         opt_ae.zero_grad()
         F.mse_loss(dec(enc(xb).z), xb, reduction="sum").div(b).backward()
         opt_ae.step()
@@ -156,7 +157,7 @@ def semi_plain_step_fn(x: torch.Tensor, cfg: RunConfig):
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(x), batch_size=cfg.train.batch_size, shuffle=True
     )
-    batches = iter(loader)
+    batches = forever(loader)
     b = cfg.train.batch_size
     bce = F.binary_cross_entropy_with_logits
 
@@ -167,12 +168,7 @@ def semi_plain_step_fn(x: torch.Tensor, cfg: RunConfig):
         opt.step()
 
     def step():
-        nonlocal batches
-        try:
-            (xb,) = next(batches)
-        except StopIteration:
-            batches = iter(loader)
-            (xb,) = next(batches)
+        (xb,) = next(batches)
         opt_ae.zero_grad()
         logits, z = m.encode_yz(xb)
         F.mse_loss(m.decode(z, logits.softmax(1)), xb, reduction="sum").div(b).backward()
@@ -259,15 +255,10 @@ def pythae_step_fn(x: torch.Tensor, cfg: RunConfig):
         ),
     )
     trainer.prepare_training()
-    batches = iter(trainer.train_loader)
+    batches = forever(trainer.train_loader)
 
     def step():
-        nonlocal batches
-        try:
-            inputs = next(batches)
-        except StopIteration:
-            batches = iter(trainer.train_loader)
-            inputs = next(batches)
+        inputs = next(batches)
         inputs = trainer._set_inputs_to_device(inputs)
         output = model(inputs, epoch=1, dataset_size=len(x), uses_ddp=False)
         trainer._optimizers_step(output)
