@@ -7,6 +7,9 @@ Measures, in one process on one machine:
   reimplementations do (a ``DataLoader`` over a ``TensorDataset``, a fresh encoder pass per phase,
   D called separately on real and fake, D's weight gradients computed in the G step);
 - images/s of Pythae's ``Adversarial_AE`` with the same networks (``pip install -e ".[bench]"``);
+- the same torch-aae step with ``train.matmul_precision = "medium"`` (PyTorch's faster fp32 matmul
+  backend; on CPUs with AMX or AVX512-BF16 it rounds GEMM inputs to bf16 and accumulates in fp32):
+  the ``torch_aae_medium`` entry, timed in the same interleaved blocks;
 - the GFLOP/s each reaches (FLOPs counted from the shapes by ``torch.utils.flop_counter``) over
   the fp32 matmul peak measured in the same run.
 
@@ -266,6 +269,21 @@ def pythae_step_fn(x: torch.Tensor, cfg: RunConfig):
     return step
 
 
+def with_matmul_precision(step, precision: str):
+    """``step`` run under ``torch.set_float32_matmul_precision(precision)``, restoring the
+    setting afterwards, so steps of either precision can be interleaved in one process."""
+
+    def wrapped():
+        before = torch.get_float32_matmul_precision()
+        torch.set_float32_matmul_precision(precision)
+        try:
+            step()
+        finally:
+            torch.set_float32_matmul_precision(before)
+
+    return wrapped
+
+
 def flops_per_step(step) -> int:
     with FlopCounterMode(display=False) as counter:
         step()
@@ -301,14 +319,17 @@ def matmul_peak(size: int = 1024, n: int = 20) -> float:
     return 2 * size**3 / statistics.median(times) / 1e9
 
 
-def measure(x, batch_size, n_steps, repeats, with_pythae=True, variant="aae") -> dict:
-    if variant == "semi_supervised":
-        cfg = semi_config(batch_size)
-        steps = {"torch_aae": semi_fast_step_fn(x, cfg), "plain_eager": semi_plain_step_fn(x, cfg)}
-        with_pythae = False  # Pythae has no semi-supervised AAE
-    else:
-        cfg = paper_config(batch_size)
-        steps = {"torch_aae": fast_step_fn(x, cfg), "plain_eager": plain_step_fn(x, cfg)}
+def measure(x, batch_size, n_steps, repeats, with_pythae=True, variant="aae", medium=True) -> dict:
+    fast_fn, plain_fn = (
+        (semi_fast_step_fn, semi_plain_step_fn)
+        if variant == "semi_supervised"
+        else (fast_step_fn, plain_step_fn)
+    )
+    cfg = semi_config(batch_size) if variant == "semi_supervised" else paper_config(batch_size)
+    with_pythae = with_pythae and variant != "semi_supervised"  # Pythae has no semi-supervised AAE
+    steps = {"torch_aae": fast_fn(x, cfg), "plain_eager": plain_fn(x, cfg)}
+    if medium:
+        steps["torch_aae_medium"] = with_matmul_precision(fast_fn(x, cfg), "medium")
     if with_pythae:
         pythae = pythae_step_fn(x, cfg)
         if pythae is not None:
@@ -325,9 +346,15 @@ def measure(x, batch_size, n_steps, repeats, with_pythae=True, variant="aae") ->
             "gflops_achieved": flops[name] / sec / 1e9,
         }
     ours = out["torch_aae"]["images_per_second"]
-    out["speedup"] = ours / out["plain_eager"]["images_per_second"]
+    plain = out["plain_eager"]["images_per_second"]
+    out["speedup"] = ours / plain
     if "pythae" in out:
         out["speedup_vs_pythae"] = ours / out["pythae"]["images_per_second"]
+    if "torch_aae_medium" in out:
+        medium_ips = out["torch_aae_medium"]["images_per_second"]
+        out["speedup_medium"] = medium_ips / plain
+        if "pythae" in out:
+            out["speedup_medium_vs_pythae"] = medium_ips / out["pythae"]["images_per_second"]
     return out
 
 
@@ -349,13 +376,15 @@ def main(argv=None) -> int:
         "hardware": hardware_info(),
         "threads": torch.get_num_threads(),
         "fp32_matmul_peak_gflops": peak,
-        "runs": [measure(x, b, n_steps, repeats, not args.quick) for b in sizes]
+        "runs": [
+            measure(x, b, n_steps, repeats, not args.quick, medium=not args.quick) for b in sizes
+        ]
         + ([] if args.quick else [measure(x, 100, n_steps, repeats, variant="semi_supervised")]),
         "command": "python " + " ".join(sys.argv),
     }
     results["wall_seconds"] = time.perf_counter() - start
     for run in results["runs"]:
-        for name in ("torch_aae", "plain_eager", "pythae"):
+        for name in ("torch_aae", "torch_aae_medium", "plain_eager", "pythae"):
             if name in run:
                 run[name]["fraction_of_peak"] = run[name]["gflops_achieved"] / peak
     text = json.dumps(results, indent=2)
