@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -185,6 +186,10 @@ def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(tiny_cfg,
     recomputed = json.loads(capsys.readouterr().out)
     assert recomputed["error_percent"] == seed0["test_error_percent"]
     assert recomputed["n"] == 10000
+    cm = np.array(recomputed["confusion_matrix"])  # rows: true label, columns: predicted
+    assert cm.shape == (10, 10) and cm.sum() == 10000
+    assert np.array_equal(cm.sum(1), np.bincount(load_data(run_cfg.data, 0).test.y, minlength=10))
+    assert 100 * (1 - np.trace(cm) / 10000) == pytest.approx(recomputed["error_percent"])
 
     # the model card and from_pretrained
     from torch_aae import from_pretrained
@@ -193,6 +198,7 @@ def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(tiny_cfg,
 
     card = (tmp_path / "results" / "checkpoints" / "semi_supervised_100_seed0.md").read_text()
     assert f"test error\n  {seed0['test_error_percent']:.2f}%" in card
+    assert "Test error per class (%)**: 0: " in card
     model = from_pretrained("semi_supervised_100_seed0", root=tmp_path / "results" / "checkpoints")
     test = load_data(run_cfg.data, 0).test
     assert classification_error(model, test.x, test.y) == seed0["test_error_percent"]

@@ -14,7 +14,9 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+from sklearn.metrics import confusion_matrix
 
 from torch_aae import plots
 from torch_aae.clustering import cluster_scores
@@ -24,7 +26,7 @@ from torch_aae.registry import create_model
 from torch_aae.run import git_commit, hardware_info, read_run, resume_run, train_run
 from torch_aae.training.checkpoint import load_checkpoint, save_checkpoint
 from torch_aae.training.data import load_data
-from torch_aae.training.trainer import classification_error, cluster_probabilities
+from torch_aae.training.trainer import cluster_probabilities, predict_labels
 
 # The paper's test errors (%) and their +/- where printed, per experiment and setting, with the
 # best public reimplementation we know of (semi-supervised only). Setting names: a label count,
@@ -90,7 +92,8 @@ def load_classifier(path: str | Path) -> tuple[RunConfig, torch.nn.Module]:
 
 def evaluate_classifier(path: str | Path, split: str = "test", data_dir: str | None = None):
     """Recompute the error (%) of an exported classifier on ``split``. For a clustering model,
-    every cluster score, with the clusters labelled from the training images (paper rule)."""
+    every cluster score, with the clusters labelled from the training images (paper rule).
+    A classifier's result also holds its confusion matrix (rows: true label)."""
     cfg, model = load_classifier(path)
     if data_dir:
         cfg = cfg.replace(**{"data.data_dir": data_dir})
@@ -101,7 +104,14 @@ def evaluate_classifier(path: str | Path, split: str = "test", data_dir: str | N
         q_ref = cluster_probabilities(model, data.train.x)
         q_eval = cluster_probabilities(model, part.x)
         return out | cluster_scores(q_ref, data.train.y.numpy(), q_eval, part.y.numpy())
-    return out | {"error_percent": classification_error(model, part.x, part.y)}
+    pred = predict_labels(model, part.x)
+    return out | {
+        "error_percent": 100.0 * float((pred != part.y).float().mean()),
+        # rows: true label, columns: predicted label (sklearn's convention)
+        "confusion_matrix": confusion_matrix(
+            part.y.numpy(), pred.numpy(), labels=list(range(cfg.model.n_classes))
+        ).tolist(),
+    }
 
 
 def _seed_run(
@@ -257,6 +267,21 @@ def _error_curve(per_seed: list[dict[str, Any]], path: Path, paper: float, title
     return plots.plot_error_vs_time(series, path, target=paper, title=title)
 
 
+def _per_class_line(scores: dict[str, Any]) -> str:
+    """The model card's per-class test errors and largest confusion, from a confusion matrix."""
+    if "confusion_matrix" not in scores:
+        return ""
+    cm = np.asarray(scores["confusion_matrix"])
+    errors = 100.0 * (1 - np.diag(cm) / np.maximum(cm.sum(1), 1))
+    off = cm - np.diag(np.diag(cm))
+    true, pred = np.unravel_index(off.argmax(), off.shape)
+    per_class = ", ".join(f"{c}: {e:.1f}" for c, e in enumerate(errors))
+    return (
+        f"- **Test error per class (%)**: {per_class}. Largest confusion: {off[true, pred]} "
+        f"test images of class {true} called {pred}.\n"
+    )
+
+
 def write_model_card(path: Path, **k: Any) -> Path:
     """A short model card beside an exported checkpoint, from the numbers just measured."""
     experiment, setting, cfg = k["experiment"], k["setting"], k["cfg"]
@@ -288,7 +313,9 @@ def write_model_card(path: Path, **k: Any) -> Path:
 - **Numbers**: validation error {k["val"]["error_percent"]:.2f}%, test error
   {k["test"]["error_percent"]:.2f}% (10,000 MNIST test images); paper: {paper}%.
   `aae evaluate {path.with_suffix(".pt")} --split test` recomputes the test error.
-- **Config**: `{k["config_path"]}`, seed {k["seed"]}. Command: `{k["command"]}`.
+{_per_class_line(k["test"])}- **Config**: `{k["config_path"]}`, seed {k["seed"]}. Command: `{
+        k["command"]
+    }`.
 - **Limits**: MNIST digits only; {
         "the target is met"
         if k["test"]["error_percent"] <= paper

@@ -57,11 +57,15 @@ HEADLINE_METRICS = (
 
 
 @torch.no_grad()
+def predict_labels(model, x: torch.Tensor) -> torch.Tensor:
+    """``argmax model.classify(x)`` of every row, on the CPU, in eval mode."""
+    model.eval()
+    return torch.cat([model.classify(b).argmax(1).cpu() for b in x.split(1000)])
+
+
 def classification_error(model, x: torch.Tensor, labels: torch.Tensor) -> float:
     """Error (%) of ``argmax model.classify(x)`` against ``labels``, in eval mode."""
-    model.eval()
-    pred = torch.cat([model.classify(b).argmax(1).cpu() for b in x.split(1000)])
-    return 100.0 * float((pred != labels.cpu()).float().mean())
+    return 100.0 * float((predict_labels(model, x) != labels.cpu()).float().mean())
 
 
 @torch.no_grad()
