@@ -296,7 +296,7 @@ def write_model_card(path: Path, **k: Any) -> Path:
     name = path.stem
     text = f"""# Model card: `{name}`
 
-- **What**: the q(y|x) classifier of a {TITLES[experiment]} AAE (paper arXiv 1511.05644,
+- **What**: the q(y|x) classifier of an AAE for {TITLES[experiment]} (paper arXiv 1511.05644,
   {
         "section 6"
         if experiment == "clustering"
