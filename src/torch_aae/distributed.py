@@ -109,3 +109,11 @@ def average_scalars(values: dict[str, float], info: DistInfo) -> dict[str, float
     t = torch.tensor([float(values[k]) for k in keys], device=info.device, dtype=torch.float64)
     dist.all_reduce(t)
     return {k: float(v) / info.world_size for k, v in zip(keys, t.tolist(), strict=True)}
+
+
+def leave_process_group(info: DistInfo) -> None:
+    """After the last collective: wait for every rank, then tear the process group down, so no
+    rank exits while another still talks to it (an abort in gloo's teardown otherwise)."""
+    if info.enabled and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()

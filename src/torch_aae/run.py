@@ -22,7 +22,13 @@ import torch
 
 from torch_aae.config import RunConfig, config_from_dict, model_kind, tomllib
 from torch_aae.device import resolve_device
-from torch_aae.distributed import any_rank, init_distributed, local_device, max_weight_difference
+from torch_aae.distributed import (
+    any_rank,
+    init_distributed,
+    leave_process_group,
+    local_device,
+    max_weight_difference,
+)
 from torch_aae.errors import CheckpointError, ConfigError, NonFiniteError, TrainingInterrupted
 from torch_aae.figures import make_figures
 from torch_aae.model import AdversarialAutoencoder
@@ -360,6 +366,7 @@ def finish_run(
 ) -> dict[str, Any]:
     """Final held-out numbers on validation and test, the figures, and ``summary.json``."""
     weight_gap = max_weight_difference(trainer.model, trainer.dist)
+    leave_process_group(trainer.dist)  # the last collective of the run
     if not trainer.dist.is_main:
         return {"rank": trainer.dist.rank}
     cfg = trainer.cfg
