@@ -74,6 +74,11 @@ def test_label_conditioning_needs_component_prior():
         config_from_dict({"model": {"label_conditioning": "one_hot"}})
 
 
+def test_separate_label_batches_need_label_conditioning():
+    with pytest.raises(ConfigError, match="label_conditioning = 'one_hot'"):
+        config_from_dict({"train": {"label_batches": "separate"}})
+
+
 def test_overrides():
     assert parse_override("train.epochs=5") == ("train.epochs", 5)
     assert parse_override("prior.type=mixture") == ("prior.type", "mixture")

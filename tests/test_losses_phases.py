@@ -130,3 +130,56 @@ def test_encoder_kinds(kind):
     stochastic = not torch.equal(model.encode(x).z, model.encode(x).z)
     assert stochastic == (kind != "deterministic")
     assert (out.logvar is not None) == (kind == "gaussian")
+
+
+def _label_cfg(label_batches):
+    from torch_aae.config import RunConfig
+
+    return RunConfig().replace(
+        **{
+            "model.latent_dim": 2,
+            "model.encoder_hidden": [16],
+            "model.decoder_hidden": [16],
+            "model.disc_hidden": [8],
+            "model.label_conditioning": "one_hot",
+            "prior.type": "mixture",
+            "data.n_labeled": 6,
+            "train.batch_size": 8,
+            "train.label_batches": label_batches,
+            "train.device": "cpu",
+            "train.progress": False,
+        }
+    )
+
+
+@pytest.mark.parametrize("label_batches", ["mixed", "separate"])
+def test_label_batches_decide_what_the_discriminator_is_conditioned_on(label_batches, monkeypatch):
+    """mixed: each row on its own label; separate: the main batch as unlabeled plus a labeled
+    batch of the same size, each labeled code beside a prior draw from its own component."""
+    from torch_aae.registry import create_model
+    from torch_aae.training.trainer import Trainer
+
+    cfg = _label_cfg(label_batches)
+    torch.manual_seed(0)
+    trainer = Trainer(create_model(cfg, 12), cfg)
+    seen, forward = [], trainer.model.discriminator.forward
+
+    def spy(z, cond=None):
+        seen.append((z.detach(), cond.argmax(1)))
+        return forward(z, cond)
+
+    monkeypatch.setattr(trainer.model.discriminator, "forward", spy)
+    x = torch.rand(16, 12)
+    labels = torch.tensor([0, 1, 2, 3, 4, 5] + [-1] * 10)
+    trainer.train_epoch(x, labels)  # 2 steps of 8 rows; D called in its step and the G step
+    z_d, slots = seen[0]
+    if label_batches == "mixed":
+        assert len(slots) == 16  # 8 real + 8 fake, each row on its own label or "unlabeled"
+        assert set(slots[:8].tolist()) <= set(range(6)) | {10}
+    else:
+        assert len(slots) == 32  # (8 unlabeled + 8 labeled) real, then the same for fake
+        real_slots = slots[:16]
+        assert torch.all(real_slots[:8] == 10)  # main batch: the "unlabeled" slot
+        assert torch.all(real_slots[8:] < 6)  # labeled batch: the labels of the 6 labeled rows
+        z_real_l = z_d[8:16]
+        assert torch.equal(trainer.model.prior.component(z_real_l), real_slots[8:])

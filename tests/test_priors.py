@@ -98,3 +98,20 @@ def test_style_sweeps_stay_on_their_component():
     pts = roll.sweep(4, 7)
     r = pts.norm(dim=1) / roll.scale  # r = scale * sqrt(u): u stays inside segment 4
     assert torch.all((r**2 > 0.4) & (r**2 < 0.5))
+
+
+@pytest.mark.parametrize("prior", [MixturePrior(10), SwissRollPrior(10)], ids=["mixture", "roll"])
+def test_component_recovers_the_label_of_a_draw(prior):
+    labels = torch.arange(10).repeat(200)
+    z = prior.sample(len(labels), gen(3), labels=labels)
+    found = prior.component(z)
+    assert found.shape == labels.shape and found.dtype == torch.long
+    assert float((found == labels).float().mean()) > 0.97  # only draws at segment ends can miss
+    # a code rotated by half a petal / moved to another segment names another component
+    assert not torch.equal(prior.component(prior.sweep(2, 5)), torch.full((5,), 7))
+    assert torch.equal(prior.component(prior.sweep(7, 5)), torch.full((5,), 7))
+
+
+def test_component_needs_a_prior_with_components():
+    with pytest.raises(NotImplementedError, match="no components"):
+        GaussianPrior(2).component(torch.zeros(3, 2))

@@ -67,6 +67,13 @@ def test_existing_run_dir_is_refused_and_kept(tiny_cfg, tmp_path):
     train_run(tiny_cfg, tmp_path / "run", overwrite=True)
 
 
+def _tiny_test_split(cfg):
+    from torch_aae.training.data import load_data
+
+    test = load_data(cfg.data, cfg.train.seed).test
+    return test.x.float(), test.y
+
+
 def test_label_conditioned_run(tiny_cfg, tmp_path):
     cfg = tiny_cfg.replace(
         **{"prior.type": "swiss_roll", "model.label_conditioning": "one_hot", "data.n_labeled": 100}
@@ -77,6 +84,13 @@ def test_label_conditioned_run(tiny_cfg, tmp_path):
     assert summary["test"]["recon_mse_sum"] > 0
     model = load_model(tmp_path / "run")
     assert model.n_classes == 10
+    # the share of test codes on their own label's segment, as the prior assigns them
+    own = summary["test"]["label_component_accuracy"]
+    assert 0.0 <= own <= 1.0
+    x, y = _tiny_test_split(cfg)
+    with torch.no_grad():
+        z = model.encode(x, sample=False).z
+    assert own == pytest.approx(float((model.prior.component(z) == y).float().mean()), abs=1e-6)
 
 
 def test_estimator_save_load_identical(tmp_path):

@@ -126,6 +126,12 @@ class TrainConfig:
         "val_cluster_error_percent",
     ] = "val_recon_mse_sum"  # lower is better; the best evaluated epoch is copied to best.pt
     on_nonfinite: Literal["stop", "rollback"] = "stop"  # rollback: last checkpoint, lr / 2
+    # Label-conditioned regularization (model.label_conditioning = "one_hot", paper 2.3):
+    # "mixed": each mini-batch row is conditioned on its own label (-1 = unlabeled), so labeled
+    # rows weigh as much as their share of the data; "separate": every step also draws a labeled
+    # mini-batch of the same size, and the main batch is conditioned as unlabeled, so labeled
+    # and unlabeled codes weigh equally in both adversarial steps.
+    label_batches: Literal["mixed", "separate"] = "mixed"
     progress: bool = True  # a progress bar with live losses (epoch lines are always printed)
     logger: Literal["jsonl", "tensorboard"] = "jsonl"  # tensorboard: also RUN/tensorboard/
 
@@ -312,6 +318,11 @@ def _validate_run(cfg: RunConfig) -> None:
         raise ConfigError(
             "train.best_metric = 'val_error_percent' needs a classifier (model.variant = "
             "'semi_supervised', or 'dim_reduction' with labels); use 'val_recon_mse_sum'."
+        )
+    if cfg.train.label_batches == "separate" and cfg.model.label_conditioning == "none":
+        raise ConfigError(
+            "train.label_batches = 'separate' draws labeled batches for the label-conditioned "
+            "discriminator; set model.label_conditioning = 'one_hot' or keep 'mixed'."
         )
     if cfg.model.label_conditioning != "none" and cfg.prior.type not in ("mixture", "swiss_roll"):
         raise ConfigError(

@@ -49,6 +49,11 @@ class Prior:
             k = torch.where(labels >= 0, labels, k)
         return k
 
+    def component(self, z: torch.Tensor) -> torch.Tensor:
+        """Index (n,) of the component each code (n, dim) lies nearest to: the label that code
+        would stand for under label-conditioned regularization (paper Fig. 4)."""
+        raise NotImplementedError(f"{type(self).__name__} has no components")
+
     def icdf(self, p: torch.Tensor) -> torch.Tensor:
         """Inverse CDF of one coordinate's marginal (used for the manifold grid, Fig. 2e)."""
         raise NotImplementedError(f"{type(self).__name__} has no closed-form marginal icdf")
@@ -115,15 +120,24 @@ class MixturePrior(Prior):
         along = self.radius + self.radial_std * torch.linspace(-extent, extent, n)
         return along[:, None] * self.directions[k]
 
-    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        """log p(z) of the equal-weight mixture, shape (n,)."""
+    def component_log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """log N_k(z) of each component, shape (n, K)."""
         u = self.directions.to(z.device)  # (K, 2)
         normal = torch.stack([-u[:, 1], u[:, 0]], dim=1)
         along = z @ u.T - self.radius  # (n, K)
         across = z @ normal.T
         log_norm = math.log(2 * math.pi * self.radial_std * self.tangential_std)
-        comp = -0.5 * ((along / self.radial_std) ** 2 + (across / self.tangential_std) ** 2)
-        return torch.logsumexp(comp - log_norm, dim=1) - math.log(self.n_components)
+        return (
+            -0.5 * ((along / self.radial_std) ** 2 + (across / self.tangential_std) ** 2) - log_norm
+        )
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """log p(z) of the equal-weight mixture, shape (n,)."""
+        return torch.logsumexp(self.component_log_prob(z), dim=1) - math.log(self.n_components)
+
+    def component(self, z: torch.Tensor) -> torch.Tensor:
+        """The most likely component of each code, shape (n,)."""
+        return self.component_log_prob(z).argmax(dim=1)
 
 
 class SwissRollPrior(Prior):
@@ -146,6 +160,12 @@ class SwissRollPrior(Prior):
         """(n, 2) points along segment k of the roll, from its start to its end (Fig. 4d)."""
         u = (k + torch.linspace(0.02, 0.98, n)) / self.n_components
         return self.point(u)
+
+    def component(self, z: torch.Tensor, resolution: int = 4000) -> torch.Tensor:
+        """The segment holding the point of the roll nearest to each code, shape (n,)."""
+        u = (torch.arange(resolution, dtype=z.dtype) + 0.5) / resolution
+        nearest = torch.cdist(z.float(), self.point(u).to(z.device).float()).argmin(dim=1)
+        return (u.to(z.device)[nearest] * self.n_components).long().clamp_max(self.n_components - 1)
 
     def point(self, u: torch.Tensor) -> torch.Tensor:
         """Position on the roll for the coordinate u in [0, 1] along it, shape (n, 2)."""

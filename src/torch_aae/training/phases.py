@@ -116,10 +116,13 @@ def aae_step(
     labels: torch.Tensor | None,
     z_real: torch.Tensor,
     cfg: RunConfig,
+    labeled: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
 ) -> dict[str, torch.Tensor]:
     """One AAE mini-batch: reconstruction, then regularization (D step, then G step).
 
     ``z_real`` (batch, latent_dim): prior draws, from each row's component when labelled.
+    ``labeled`` = (x_l, y_l, z_real_l) (train.label_batches = "separate"): a labeled batch whose
+    codes join both adversarial steps, conditioned on y_l, beside the (unlabeled) main batch.
     Also the supervised AAE's step (section 4): its decoder reads [one-hot(y), z].
     """
     decoder_labels = labels if isinstance(model, SupervisedAAE) else None
@@ -127,6 +130,10 @@ def aae_step(
         model, opts["recon"], x, cfg.loss.recon, cfg.loss.recon_weight, decoder_labels
     )
     cond = model.condition(labels if model.n_classes else None)
+    if labeled is not None:
+        x_l, y_l, z_real_l = labeled
+        x, z_real = torch.cat([x, x_l]), torch.cat([z_real, z_real_l])
+        cond = torch.cat([cond, model.condition(y_l)])
     z_fake = model.encode(x).z  # one pass after the recon update, shared by D and G steps
     out |= disc_phase(model.discriminator, opts["disc"], z_fake, z_real, cond)
     out |= gen_phase(model.discriminator, opts["gen"], z_fake, cond, cfg.loss.adv_weight)

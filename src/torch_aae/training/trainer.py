@@ -106,6 +106,10 @@ class Trainer:
         self.prior_gen = torch.Generator().manual_seed(seed + _PRIOR_STREAM)
         self.labeled_gen = torch.Generator().manual_seed(seed + _LABELED_STREAM)
         self._labeled: tuple[torch.Tensor, torch.Tensor] | None = None  # (x_l, y_l) pool
+        # a labeled mini-batch per step: the variant's own (semi-supervised), or the labeled
+        # half of label-conditioned regularization with train.label_batches = "separate"
+        self._separate_labels = cfg.train.label_batches == "separate" and model.n_classes > 0
+        self._takes_labeled = self.variant.labeled_batches or self._separate_labels
         self.epoch = 0  # completed epochs
         self.step = 0  # completed mini-batches
         self.batch_in_epoch = 0  # completed mini-batches of the current epoch
@@ -116,13 +120,18 @@ class Trainer:
         """One global mini-batch of the model's variant (for the AAE: reconstruction, then the
         discriminator step, then the generator step); under torchrun, this rank's share of it."""
         z_prior = None
+        if self._separate_labels and labels is not None:  # the main batch counts as unlabeled
+            labels = torch.full_like(labels, -1)
         if self.variant.needs_prior_samples:
             z_prior = self.model.prior_batch(len(x), self.prior_gen, labels).to(self.device)
         shard = self.dist.shard
         extra = {}
-        if self.variant.labeled_batches and self.model.needs_labels:
+        if self._takes_labeled and self.model.needs_labels:
             x_l, y_l = self._labeled_batch(len(x))
             extra["labeled"] = (shard(x_l), shard(y_l))
+            if self._separate_labels:  # with its draws from each row's own component
+                z_l = self.model.prior_batch(len(x_l), self.prior_gen, y_l).to(self.device)
+                extra["labeled"] += (shard(z_l),)
         out = self.variant.step(
             self.model, self.optimizers, shard(x), shard(labels), shard(z_prior), self.cfg, **extra
         )
@@ -167,7 +176,7 @@ class Trainer:
         None is returned (the trainer's state is then consistent and can be checkpointed).
         """
         self.model.train()
-        if self.variant.labeled_batches and labels is not None:
+        if self._takes_labeled and labels is not None:
             keep = labels >= 0
             self._labeled = (x[keep], labels[keep]) if bool(keep.any()) else None
         if self.batch_in_epoch == 0:
@@ -251,6 +260,10 @@ class Trainer:
             y = labels.cpu().numpy()
             scores = cluster_scores(q, y, q, y)
             extra |= {f"cluster_{k}": v for k, v in scores.items()}
+        if labels is not None and self.cfg.model.label_conditioning == "one_hot":
+            # label-conditioned prior (paper Fig. 4): share of codes on their own label's component
+            own = model.prior.component(z) == labels.cpu()
+            extra["label_component_accuracy"] = float(own.float().mean())
         n = min(len(x), self.cfg.train.n_eval)
         gen = torch.Generator().manual_seed(self.cfg.train.seed + _EVAL_STREAM)
         z_prior = self.model.prior.sample(n, gen)
