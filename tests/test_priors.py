@@ -107,9 +107,9 @@ def test_component_recovers_the_label_of_a_draw(prior):
     found = prior.component(z)
     assert found.shape == labels.shape and found.dtype == torch.long
     assert float((found == labels).float().mean()) > 0.97  # only draws at segment ends can miss
-    # a code rotated by half a petal / moved to another segment names another component
-    assert not torch.equal(prior.component(prior.sweep(2, 5)), torch.full((5,), 7))
-    assert torch.equal(prior.component(prior.sweep(7, 5)), torch.full((5,), 7))
+    # every point of a component's style sweep (its axis / its stretch of the roll) names it
+    for k in (0, 2, 7, 9):
+        assert torch.equal(prior.component(prior.sweep(k, 5)), torch.full((5,), k))
 
 
 def test_component_needs_a_prior_with_components():
