@@ -171,6 +171,14 @@ def test_cli_train_resume_sample_encode_evaluate(data_dir, tmp_path, capsys):
     assert np.isfinite(result["test_mean"]) and 0.1 <= result["sigma"] <= 1.0 + 1e-9
     assert result["paper_value"] == 340.0 and result["epochs"] == 2
     assert (tmp_path / "parzen_neighbours.png").stat().st_size > 1000  # paper Fig. 5
+    # the validation score for choosing runs: sigma from the first half, scored on the rest
+    out_val = tmp_path / "parzen_val.json"
+    assert main(args[:-1] + [str(out_val), "--split", "val"]) == 0
+    held = json.loads(out_val.read_text())
+    assert held["n_val"] == 100 and held["n_val_heldout"] == 100 and "test_mean" not in held
+    assert np.isfinite(held["val_heldout_mean"]) and held["split"].startswith("val images 100-199")
+    assert main(args[:-1] + [str(tmp_path / "p.json"), "--split", "train"]) == 2
+    assert "'val' or 'test'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -71,7 +71,8 @@ def _add_run_commands(sub) -> None:
         default="prior",
         choices=["prior", "parzen"],
         help="prior: reconstruction error and prior match on --split; parzen: the "
-        "Parzen-window log-likelihood of the test split (paper Table 1)",
+        "Parzen-window log-likelihood of --split (paper Table 1): test, or val to choose "
+        "between runs (scored on validation images that did not choose sigma)",
     )
     p.add_argument("--split", default="test", choices=["train", "val", "test"])
     p.add_argument("--n-samples", type=int, default=10_000, help="parzen: model samples")
@@ -257,7 +258,12 @@ def cmd_evaluate(args) -> None:
             else Path(args.run) / "figures" / "nearest_neighbours.png"
         )
         out = evaluate_parzen(
-            args.run, data, n_samples=args.n_samples, command=command, figure_path=figure
+            args.run,
+            data,
+            n_samples=args.n_samples,
+            split=args.split,
+            command=command,
+            figure_path=figure,
         )
     else:
         part = data.split(args.split)

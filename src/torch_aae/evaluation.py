@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from torch_aae import plots
+from torch_aae.errors import ConfigError
 from torch_aae.parzen import parzen_evaluate
 from torch_aae.run import git_commit, hardware_info, load_model, read_run
 from torch_aae.training.data import DataBundle
@@ -24,12 +25,21 @@ def evaluate_parzen(
     n_samples: int = 10_000,
     n_val: int = 1000,
     seed: int = 0,
+    split: str = "test",
     command: str | None = None,
     figure_path: str | Path | None = None,
 ) -> dict[str, Any]:
     """The Parzen-window protocol: ``n_samples`` decoded prior draws; sigma chosen on the first
-    ``n_val`` validation images; mean +/- s.e. over the whole test split. With ``figure_path``,
-    also the paper's Fig. 5: samples beside their nearest training images."""
+    ``n_val`` validation images; mean +/- s.e. over the whole test split. With ``split="val"``
+    the score is read instead on the validation images that did not choose sigma (for choosing
+    between runs or epochs without touching the test split; at most half of the validation
+    images then choose sigma). With ``figure_path``, also the paper's Fig. 5: samples beside
+    their nearest training images."""
+    if split not in ("val", "test"):
+        raise ConfigError(
+            f"The Parzen score is read on 'val' or 'test', not {split!r}; use --split val "
+            "(choosing runs) or --split test (the reported number)."
+        )
     cfg, ckpt = read_run(run_dir)
     model = load_model(run_dir)
     start = time.perf_counter()
@@ -37,8 +47,15 @@ def evaluate_parzen(
     samples = torch.cat(
         [model.sample(min(1000, n_samples - i), gen) for i in range(0, n_samples, 1000)]
     ).numpy()
-    test = data.split("test").x.numpy()
-    result = parzen_evaluate(samples, data.split("val").x[:n_val].numpy(), test)
+    val = data.split("val").x.numpy()
+    if split == "val":
+        n_val = min(n_val, len(val) // 2)
+        result = parzen_evaluate(samples, val[:n_val], val[n_val:])
+        result = {k.replace("test", "val_heldout"): v for k, v in result.items()}
+        where = f"val images {n_val}-{len(val) - 1} (sigma chosen on the first {n_val})"
+    else:
+        result = parzen_evaluate(samples, val[:n_val], data.split("test").x.numpy())
+        where = "test (sigma chosen on the first validation images)"
     figure = None
     if figure_path is not None and data.image_shape is not None:
         figure = str(
@@ -52,7 +69,7 @@ def evaluate_parzen(
         "dataset": cfg.data.dataset,
         "metric": "Parzen-window log-likelihood of the test images (nats)",
         **result,
-        "split": "test (sigma chosen on the first validation images)",
+        "split": where,
         "paper_value": paper[0] if paper else None,
         "paper_se": paper[1] if paper else None,
         "seeds": [cfg.train.seed],
