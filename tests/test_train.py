@@ -177,6 +177,7 @@ def test_cli_train_resume_sample_encode_evaluate(data_dir, tmp_path, capsys):
     held = json.loads(out_val.read_text())
     assert held["n_val"] == 100 and held["n_val_heldout"] == 100 and "test_mean" not in held
     assert np.isfinite(held["val_heldout_mean"]) and held["split"].startswith("val images 100-199")
+    assert held["metric"] == "Parzen-window log-likelihood of the val images (nats)"
     assert main(args[:-1] + [str(tmp_path / "p.json"), "--split", "train"]) == 2
     assert "'val' or 'test'" in capsys.readouterr().err
 

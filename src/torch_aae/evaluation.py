@@ -50,8 +50,7 @@ def evaluate_parzen(
     val = data.split("val").x.numpy()
     if split == "val":
         n_val = min(n_val, len(val) // 2)
-        result = parzen_evaluate(samples, val[:n_val], val[n_val:])
-        result = {k.replace("test", "val_heldout"): v for k, v in result.items()}
+        result = parzen_evaluate(samples, val[:n_val], val[n_val:], name="val_heldout")
         where = f"val images {n_val}-{len(val) - 1} (sigma chosen on the first {n_val})"
     else:
         result = parzen_evaluate(samples, val[:n_val], data.split("test").x.numpy())
@@ -67,7 +66,7 @@ def evaluate_parzen(
     return {
         "experiment": "parzen",
         "dataset": cfg.data.dataset,
-        "metric": "Parzen-window log-likelihood of the test images (nats)",
+        "metric": f"Parzen-window log-likelihood of the {split} images (nats)",
         **result,
         "split": where,
         "paper_value": paper[0] if paper else None,

@@ -48,17 +48,19 @@ def parzen_evaluate(
     x_val: np.ndarray,
     x_test: np.ndarray,
     sigmas: tuple[float, ...] | list[float] = DEFAULT_SIGMAS,
+    name: str = "test",
 ) -> dict:
-    """Choose sigma on ``x_val`` by mean log-likelihood; report mean +/- s.e. on ``x_test``."""
+    """Choose sigma on ``x_val`` by mean log-likelihood; report mean +/- s.e. on ``x_test``
+    under the keys ``<name>_mean``, ``<name>_se`` and ``n_<name>``."""
     val = parzen_log_likelihood(samples, x_val, sigmas).mean(axis=1)  # (S,)
     best = int(np.argmax(val))
     test = parzen_log_likelihood(samples, x_test, [sigmas[best]])[0]
     return {
-        "test_mean": float(test.mean()),
-        "test_se": float(test.std() / math.sqrt(len(test))),
+        f"{name}_mean": float(test.mean()),
+        f"{name}_se": float(test.std() / math.sqrt(len(test))),
         "sigma": float(sigmas[best]),
         "val_mean_by_sigma": {f"{s:.4g}": float(v) for s, v in zip(sigmas, val, strict=True)},
         "n_samples": int(len(samples)),
         "n_val": int(len(x_val)),
-        "n_test": int(len(x_test)),
+        f"n_{name}": int(len(x_test)),
     }
