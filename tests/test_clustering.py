@@ -32,6 +32,16 @@ def test_a_relabelled_perfect_clustering_scores_perfectly():
     assert s["ari"] == pytest.approx(1) and s["n_clusters_used"] == 10
 
 
+def test_mean_confidence_tells_a_soft_code_from_confident_clusters():
+    y = np.repeat(np.arange(4), 5)
+    q_sharp, q_soft = _one_hot(y, 4, confidence=0.97), _one_hot(y, 4, confidence=0.3)
+    # both assign every row to the same cluster, so the error cannot tell them apart
+    sharp, soft = cluster_scores(q_sharp, y, q_sharp, y), cluster_scores(q_soft, y, q_soft, y)
+    assert sharp["error_percent"] == soft["error_percent"] == 0
+    assert sharp["mean_confidence"] == pytest.approx(0.97)
+    assert soft["mean_confidence"] == pytest.approx(0.3)
+
+
 def test_paper_rule_takes_the_label_of_the_most_confident_reference_row():
     # cluster 0 holds mostly 7s, but its single most confident member is a 1
     q_ref = np.array([[0.6, 0.4], [0.6, 0.4], [0.99, 0.01], [0.2, 0.8]])

@@ -5,7 +5,9 @@ The paper's rule: each cluster takes the true label of its most confident *refer
 cluster, argmax q(y|x). Also reported: majority vote (each cluster takes the most common label of
 the reference examples assigned to it), Hungarian matching (the one-to-one assignment of clusters
 to labels with the most agreements; with more clusters than labels, the unmatched clusters count
-as errors), NMI and ARI.
+as errors), NMI and ARI. The mean confidence (the mean over evaluated examples of max_k q(y=k|x))
+tells a confident clusterer (near 1) from one that uses q(y|x) as a soft, continuous code (near
+1/K), a failure that the error alone does not show.
 """
 
 from __future__ import annotations
@@ -62,4 +64,5 @@ def cluster_scores(
         "nmi": float(normalized_mutual_info_score(y_eval, assign)),
         "ari": float(adjusted_rand_score(y_eval, assign)),
         "n_clusters_used": int(len(np.unique(assign))),
+        "mean_confidence": float(np.mean(np.max(q_eval, axis=1))),
     }
