@@ -169,6 +169,10 @@ def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(tiny_cfg,
     assert (tmp_path / "results" / "semi_supervised_100_error_vs_time.png").stat().st_size > 1000
     seed0 = result["epochs"]["per_seed"][0]
     assert seed0["epochs_trained"] == 1 and seed0["best_epoch"] == 1
+    # the hardware is where each run trained, as its checkpoint recorded it
+    from torch_aae.run import hardware_info
+
+    assert seed0["hardware"] == hardware_info("cpu") == result["hardware"]
     # each seed trained with its own seed, hence its own labeled subset
     from torch_aae.run import read_run
     from torch_aae.training.data import load_data

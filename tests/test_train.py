@@ -163,6 +163,8 @@ def test_cli_train_resume_sample_encode_evaluate(data_dir, tmp_path, capsys):
     scores = json.loads(capsys.readouterr().out)
     assert scores["split"] == "test" and scores["n_recon"] == 10000 and scores["recon_mse_sum"] > 0
     assert main(["plot", str(run)]) == 0
+    assert main(["plot", str(run), "--checkpoint", "best"]) == 0  # the validation-chosen epoch
+    assert any((run / "figures_best").glob("*.png"))
     out = tmp_path / "parzen.json"
     args = ["evaluate", str(run), "--metric", "parzen", "--n-samples", "300", "--out", str(out)]
     assert main(args) == 0
@@ -213,6 +215,10 @@ def test_cli_existing_out_refused(data_dir, tmp_path, capsys):
     assert main(_cli_args(data_dir, run)) == 2
     assert "already exists" in capsys.readouterr().err
     assert main(_cli_args(data_dir, run, "--overwrite")) == 0
+    (run / "best.pt").unlink()
+    capsys.readouterr()
+    assert main(["plot", str(run), "--checkpoint", "best"]) == 2
+    assert "has no best.pt" in capsys.readouterr().err
 
 
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path, capsys):

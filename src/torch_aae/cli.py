@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from torch_aae.config import load_config
-from torch_aae.errors import AAEError, DataError, TrainingInterrupted
+from torch_aae.errors import AAEError, CheckpointError, DataError, TrainingInterrupted
 
 
 def _add_train(sub) -> None:
@@ -58,6 +58,13 @@ def _add_run_commands(sub) -> None:
     p = sub.add_parser("plot", help="(re)draw the figures of a run into RUN/figures")
     p.add_argument("run")
     p.add_argument("--data-dir")
+    p.add_argument(
+        "--checkpoint",
+        choices=["last", "best"],
+        default="last",
+        help="draw the last epoch's model (default) or best.pt, the epoch chosen on validation "
+        "(figures then go to RUN/figures_best)",
+    )
 
     p = sub.add_parser("compare", help="held-out codes of several runs side by side (Fig. 2)")
     p.add_argument("runs", nargs="+", help="finished run directories (e.g. an AAE and a VAE)")
@@ -229,7 +236,15 @@ def cmd_plot(args) -> None:
     from torch_aae.run import load_model
 
     cfg, data = _run_data(args.run, args.data_dir)
-    for path in make_figures(load_model(args.run), data, args.run, seed=cfg.train.seed):
+    source, folder = Path(args.run), "figures"
+    if args.checkpoint == "best":
+        source, folder = source / "best.pt", "figures_best"
+        if not source.is_file():
+            raise CheckpointError(
+                f"'{args.run}' has no best.pt (runs keep one once they have a validation "
+                "score); use --checkpoint last."
+            )
+    for path in make_figures(load_model(source), data, args.run, cfg.train.seed, folder):
         print(path)
 
 

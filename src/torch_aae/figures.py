@@ -40,12 +40,16 @@ def manifold_points(model: AdversarialAutoencoder, n: int, seed: int = 0) -> np.
 
 
 def make_figures(
-    model: AdversarialAutoencoder, data: DataBundle, run_dir: str | Path, seed: int = 0
+    model: AdversarialAutoencoder,
+    data: DataBundle,
+    run_dir: str | Path,
+    seed: int = 0,
+    folder: str = "figures",
 ) -> list[Path]:
-    """Write every figure that applies to this model and data into ``run_dir/figures``."""
+    """Write every figure that applies to this model and data into ``run_dir/<folder>``."""
     if isinstance(model, LabelDecoding):
-        return _label_model_figures(model, data, run_dir, seed)
-    out = Path(run_dir) / "figures"
+        return _label_model_figures(model, data, run_dir, seed, folder)
+    out = Path(run_dir) / folder
     held_out = data.test if data.test is not None else data.val
     split_name = "test" if data.test is not None else "validation"
     gen = torch.Generator().manual_seed(seed)
@@ -135,11 +139,11 @@ def style_grid(model: LabelDecoding, n_styles: int = 10, seed: int = 0) -> np.nd
 
 @torch.no_grad()
 def _label_model_figures(
-    model: LabelDecoding, data: DataBundle, run_dir: str | Path, seed: int
+    model: LabelDecoding, data: DataBundle, run_dir: str | Path, seed: int, folder: str
 ) -> list[Path]:
     """Supervised and semi-supervised AAEs: style codes of held-out images, reconstructions,
     the style-by-label grid (Fig. 7a) and the training curves."""
-    out = Path(run_dir) / "figures"
+    out = Path(run_dir) / folder
     held_out = data.test if data.test is not None else data.val
     split_name = "test" if data.test is not None else "validation"
     n = min(5000, len(held_out.x))

@@ -204,6 +204,8 @@ def _reproduce(
                 "best_epoch": best_epoch,
                 "epochs_trained": int(ckpt["trainer"]["epoch"]),
                 "wall_seconds": round(float(ckpt["wall_seconds"]), 1),
+                # where the run last trained (older checkpoints do not say: this machine)
+                "hardware": ckpt.get("hardware", hardware_info()),
                 "checkpoint": str(out),
                 "run": str(run_dir),
             }
@@ -234,7 +236,7 @@ def _reproduce(
         "selection": f"checkpoint with the lowest {base.train.best_metric} (validation split: "
         "the last 10,000 training images)",
         "wall_seconds": round(sum(r["wall_seconds"] for r in per_seed), 1),
-        "hardware": hardware_info(),
+        "hardware": "; ".join(sorted({r["hardware"] for r in per_seed})),
         "config": str(config_path),
         "command": command,
         "commit": git_commit(),

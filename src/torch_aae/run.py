@@ -203,6 +203,7 @@ def _checkpoint(trainer: Trainer, data: DataBundle, run_dir: Path, wall: float) 
             "data_dim": data.data_dim,
             "trainer": trainer.state_dict(),
             "wall_seconds": wall,
+            "hardware": hardware_info(trainer.device),
         },
     )
 
