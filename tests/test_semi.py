@@ -169,9 +169,11 @@ def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(tiny_cfg,
     assert (tmp_path / "results" / "semi_supervised_100_error_vs_time.png").stat().st_size > 1000
     seed0 = result["epochs"]["per_seed"][0]
     assert seed0["epochs_trained"] == 1 and seed0["best_epoch"] == 1
-    # the hardware is where each run trained, as its checkpoint recorded it
+    # each checkpoint records the hardware it trained on; the results file reads it from there
     from torch_aae.run import hardware_info
 
+    seed1_run = tmp_path / "runs" / "semi_supervised_100" / "seed1"
+    assert load_checkpoint(seed1_run)["hardware"] == hardware_info("cpu")
     assert seed0["hardware"] == hardware_info("cpu") == result["hardware"]
     # each seed trained with its own seed, hence its own labeled subset
     from torch_aae.run import read_run
@@ -209,10 +211,20 @@ def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(tiny_cfg,
     with pytest.raises(CheckpointError, match=r"Available: .*semi_supervised_100_seed0"):
         from_pretrained("nope", root=tmp_path / "results" / "checkpoints")
 
-    # --no-train evaluates the runs as they stand and says the result is partial
+    # --no-train evaluates the runs as they stand and says the result is partial; a run trained
+    # elsewhere keeps the hardware its checkpoint names
+    from torch_aae.training.checkpoint import save_checkpoint
+
+    ckpt = load_checkpoint(seed1_run)
+    save_checkpoint(seed1_run / "checkpoint.pt", {**ckpt, "hardware": "a GPU machine"})
     assert main([*args, "--epochs", "3", "--no-train"]) == 0
     result = json.loads((tmp_path / "results" / "semi_supervised_100.json").read_text())
     assert result["complete"] is False and result["epochs"]["per_seed"][0]["epochs_trained"] == 1
+    assert [r["hardware"] for r in result["epochs"]["per_seed"]] == [
+        hardware_info("cpu"),
+        "a GPU machine",
+    ]
+    assert result["hardware"] == "; ".join(sorted([hardware_info("cpu"), "a GPU machine"]))
 
     # a second call continues the same runs instead of starting again
     assert main([*args, "--epochs", "2"]) == 0

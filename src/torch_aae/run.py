@@ -6,6 +6,7 @@ states), ``metrics.jsonl`` (one record per epoch), ``summary.json`` and ``figure
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -42,6 +43,12 @@ CHECKPOINT = "checkpoint.pt"
 
 def hardware_info(device: torch.device | str = "cpu") -> str:
     """One line naming the CPU (and GPU), core count and torch version."""
+    return _hardware_line(torch.device(device).type)
+
+
+@functools.cache
+def _hardware_line(device_type: str) -> str:
+    """:func:`hardware_info`, read once per process (checkpoints ask for it every epoch)."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -51,7 +58,7 @@ def hardware_info(device: torch.device | str = "cpu") -> str:
     except OSError:
         pass
     text = f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}"
-    if torch.device(device).type == "cuda":
+    if device_type == "cuda":
         text += f", GPU {torch.cuda.get_device_name()}"
     return text
 
