@@ -233,6 +233,17 @@ def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(tiny_cfg,
     lines = (tmp_path / "runs" / "semi_supervised_100" / "seed0" / "metrics.jsonl").read_text()
     assert [json.loads(r)["epoch"] for r in lines.splitlines()] == [1, 2]
 
+    # a changed configuration is not grafted onto runs trained under the old one
+    capsys.readouterr()
+    assert main([*args, "--epochs", "3", "--set", "loss.recon_weight=0.5"]) == 2
+    err = capsys.readouterr().err
+    assert "loss.recon_weight = 1.0 in the run, 0.5 now" in err and "--runs-dir" in err
+    assert (
+        load_checkpoint(tmp_path / "runs" / "semi_supervised_100" / "seed0")["trainer"]["epoch"]
+        == 2
+    )
+    assert json.loads((tmp_path / "results" / "semi_supervised_100.json").read_text()) == result
+
 
 def test_evaluate_refuses_a_training_checkpoint_as_classifier(tiny_cfg, tmp_path):
     from torch_aae.errors import CheckpointError

@@ -120,6 +120,8 @@ def _seed_run(
     """Train ``run_dir`` to ``epochs`` (resuming whatever is there); returns its checkpoint.
     With ``train=False`` nothing is trained: the run as it stands is evaluated."""
     target = epochs or cfg.train.epochs
+    if (run_dir / "checkpoint.pt").is_file():
+        _check_same_config(cfg, read_run(run_dir)[0], run_dir)
     if not train:
         if not (run_dir / "checkpoint.pt").is_file():
             raise CheckpointError(f"--no-train, but '{run_dir}' has no run to evaluate.")
@@ -130,6 +132,36 @@ def _seed_run(
     else:
         train_run(cfg.replace(**{"train.epochs": target}), run_dir, command=command)
     return load_checkpoint(run_dir)
+
+
+# Settings a run may change between sessions without changing what it trains.
+_FREE_KEYS = {
+    "train.epochs",
+    "train.progress",
+    "train.device",
+    "train.logger",
+    "train.checkpoint_every",
+    "train.keep_last",
+    "data.data_dir",
+    "data.download",
+}
+
+
+def _check_same_config(cfg: RunConfig, run_cfg: RunConfig, run_dir: Path) -> None:
+    """Refuse to continue (or report) a run trained under another configuration."""
+    want = {f"{s}.{k}": v for s, sec in cfg.to_dict().items() for k, v in sec.items()}
+    have = {f"{s}.{k}": v for s, sec in run_cfg.to_dict().items() for k, v in sec.items()}
+    diff = [
+        f"{k} = {have.get(k)!r} in the run, {want.get(k)!r} now"
+        for k in sorted(set(want) | set(have))
+        if k not in _FREE_KEYS and want.get(k) != have.get(k)
+    ]
+    if diff:
+        raise ConfigError(
+            f"'{run_dir}' was trained with another configuration ({'; '.join(diff)}). "
+            "Continuing or reporting it would mix the two: move that run aside, or pass "
+            "--runs-dir to train this configuration in a fresh folder (or --set the run's values)."
+        )
 
 
 def reproduce(experiment: str, setting: str, seeds: list[int], **kwargs: Any) -> dict[str, Any]:
