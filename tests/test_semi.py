@@ -233,6 +233,30 @@ def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(tiny_cfg,
     lines = (tmp_path / "runs" / "semi_supervised_100" / "seed0" / "metrics.jsonl").read_text()
     assert [json.loads(r)["epoch"] for r in lines.splitlines()] == [1, 2]
 
+    # --train-only trains and leaves the results file alone (seeds trained side by side)
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "reproduce",
+                "semi-supervised",
+                "--labels",
+                "100",
+                "--seeds",
+                "1",
+                *dirs,
+                "--epochs",
+                "3",
+                "--train-only",
+            ]
+        )
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["trained"][0]["epochs_trained"] == 3
+    assert json.loads((tmp_path / "results" / "semi_supervised_100.json").read_text()) == result
+    assert load_checkpoint(seed1_run)["trainer"]["epoch"] == 3
+    assert main([*args, "--no-train", "--train-only"]) == 2
+
     # a changed configuration is not grafted onto runs trained under the old one
     capsys.readouterr()
     assert main([*args, "--epochs", "3", "--set", "loss.recon_weight=0.5"]) == 2

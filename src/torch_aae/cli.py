@@ -116,6 +116,12 @@ def _add_reproduce(sub) -> None:
         action="store_true",
         help="train nothing: evaluate the runs as they stand (a partial result says so)",
     )
+    p.add_argument(
+        "--train-only",
+        action="store_true",
+        help="train the seeds but write no results file (for seeds trained side by side in "
+        "separate processes; write the results afterwards with all seeds and --no-train)",
+    )
     p.add_argument("--config-dir", default="configs", help="where the experiment configs are")
     p.add_argument("--runs-dir", default="runs")
     p.add_argument("--results-dir", default="results")
@@ -341,7 +347,11 @@ def cmd_reproduce(args) -> None:
         data_dir=args.data_dir,
         overrides=args.overrides,
         command="aae " + shlex.join(sys.argv[1:]),
+        write_results=not args.train_only,
     )
+    if args.train_only:
+        print(json.dumps(result))
+        return
     keys = ("experiment", "test_error_percent", "paper_value", "wall_seconds")
     print(json.dumps({k: result[k] for k in keys}))
 

@@ -193,8 +193,11 @@ def _reproduce(
     data_dir: str | None = None,
     overrides: list[str] | None = None,
     command: str | None = None,
+    write_results: bool = True,
 ) -> dict[str, Any]:
     name = f"{experiment}_{setting}"
+    if not (train or write_results):
+        raise ConfigError("Nothing to do: --no-train and --train-only together; drop one.")
     config_path = Path(config_dir) / f"{name}.toml"
     extra = list(overrides or [])
     if data_dir:
@@ -206,6 +209,11 @@ def _reproduce(
         run_dir = Path(runs_dir) / name / f"seed{seed}"
         cfg = base.replace(**{"train.seed": seed})
         ckpt = _seed_run(cfg, run_dir, epochs, command, train)
+        if not write_results:  # train only; a later --no-train call writes the results file
+            per_seed.append(
+                {"seed": seed, "epochs_trained": int(ckpt["trainer"]["epoch"]), "run": str(run_dir)}
+            )
+            continue
         best = run_dir / "best.pt"
         if not best.is_file():
             raise CheckpointError(f"'{run_dir}' has no best.pt yet; train at least one epoch.")
@@ -242,6 +250,8 @@ def _reproduce(
                 "run": str(run_dir),
             }
         )
+    if not write_results:
+        return {"experiment": experiment, "setting": setting, "trained": per_seed}
     paper, paper_sd = PAPER[experiment][setting]
     tests = [r["test_error_percent"] for r in per_seed]
     vals = [r["val_error_percent"] for r in per_seed]
