@@ -36,6 +36,10 @@ def test_train_run_writes_everything(tiny_cfg, tmp_path):
         assert summary[split]["recon_mse_sum"] > 0
     assert summary["test"]["n_recon"] == 10000
     assert summary["hardware"] and summary["wall_seconds"] > 0
+    # the summary names the validation-chosen epoch as well as the last one
+    best = json.loads((run / "best.json").read_text())
+    assert summary["best"] == {**best, "file": "best.pt"} and best["epoch"] in (1, 2)
+    assert best["value"] == min(r[best["metric"]] for r in records if best["metric"] in r)
 
 
 def test_same_seed_same_run(tiny_cfg, tmp_path):

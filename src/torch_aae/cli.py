@@ -176,8 +176,10 @@ def cmd_train(args) -> None:
         json.dumps(
             {
                 "run": str(run_dir),
+                "epochs": summary["epochs"],  # test / val: the last epoch's numbers
                 "test": summary.get("test"),
                 "val": summary.get("val"),
+                "best": summary.get("best"),  # the epoch chosen on validation (best.pt)
                 "wall_seconds": summary["wall_seconds"],
             },
             indent=2,

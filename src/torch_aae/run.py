@@ -396,6 +396,9 @@ def finish_run(
         if part is not None and len(part.x):
             scores = trainer.evaluate(part.x.to(trainer.device), part.y)
             summary[name] = scores
+    # the numbers above are the last epoch's; best.pt holds the epoch chosen on validation
+    if (run_dir / "best.json").is_file():
+        summary["best"] = {**json.loads((run_dir / "best.json").read_text()), "file": "best.pt"}
     figures = make_figures(trainer.model, data, run_dir, seed=cfg.train.seed)
     summary["figures"] = [str(p.relative_to(run_dir)) for p in figures]
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
