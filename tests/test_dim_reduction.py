@@ -94,3 +94,31 @@ def test_dim_reduction_runs_with_and_without_labels(tiny_cfg, tmp_path, n_labele
     assert (tmp_path / "run" / "figures" / "representation.png").stat().st_size > 1000
     model = load_model(tmp_path / "run")
     assert model.kind == kind and model.needs_labels == (kind == "classifier")
+
+
+@pytest.mark.parametrize("dim", [3, 5])
+def test_representation_figure_of_learned_heads_above_two_dims(tmp_path, monkeypatch, dim):
+    from torch_aae import figures, plots
+
+    model = create_model(_cfg(**{"model.latent_dim": dim}), 12).eval()
+    x, y = torch.rand(40, 12), torch.arange(40) % 4
+    drawn = {}
+    for name in ("plot_latent", "plot_latent_3d"):
+        real = getattr(plots, name)
+
+        def spy(codes, *args, _real=real, _name=name, **kw):
+            drawn[_name] = (np.asarray(codes), kw["markers"])
+            return _real(codes, *args, **kw)
+
+        monkeypatch.setattr(plots, name, spy)
+    path = figures._representation_figure(model, x, y, tmp_path / "r.png")
+    assert path.stat().st_size > 1000
+    codes, heads = drawn["plot_latent_3d" if dim == 3 else "plot_latent"]
+    width = 3 if dim == 3 else 2
+    assert heads.shape == (4, width) and codes.shape == (40, width)
+    if dim == 3:  # drawn as it is
+        assert np.allclose(codes, model.represent(x).detach().numpy(), atol=1e-6)
+    else:  # projected on its principal axes: the variance of the projection is maximal
+        r = model.represent(x).detach().numpy()
+        top2 = np.sort(np.linalg.eigvalsh(np.cov(r.T)))[-2:].sum()
+        assert np.var(codes, axis=0, ddof=1).sum() == pytest.approx(top2, rel=1e-4)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.decomposition import PCA
 
 from torch_aae import plots
 from torch_aae.model import AdversarialAutoencoder
@@ -210,20 +211,23 @@ def circle_projection(n_heads: int, dim: int) -> np.ndarray:
 @torch.no_grad()
 def _representation_figure(model, x: torch.Tensor, y, path: Path) -> Path:
     """Paper Fig. 11: the representation r of held-out images coloured by label, with the
-    cluster heads; an n > 2 representation is projected so the heads lie on a circle."""
+    cluster heads. A 3-D r is drawn in 3-D; with fixed heads (W_c = scale * I) an n > 2 r is
+    projected so the heads lie on a circle; a learned n > 3 r on its first two principal axes."""
     r = torch.cat([model.represent(b).cpu() for b in x.split(1000)]).numpy()
     heads = model.heads.detach().cpu().numpy()
+    labels = None if y is None else y.cpu().numpy()
+    title = f"representation r = W_c^T y + z ({model.latent_dim}-D); x: cluster heads"
+    fixed = not isinstance(model.heads, torch.nn.Parameter)
+    if r.shape[1] == 3 and not fixed:
+        return plots.plot_latent_3d(r, labels, path, title=title, markers=heads)
     if r.shape[1] > 2:
-        proj = circle_projection(model.n_classes, r.shape[1])
-        r, heads = r @ proj, heads @ proj
-    return plots.plot_latent(
-        r,
-        None if y is None else y.cpu().numpy(),
-        None,
-        path,
-        title=f"representation r = W_c^T y + z ({model.latent_dim}-D); x: cluster heads",
-        markers=heads,
-    )
+        if fixed:
+            proj, centre = circle_projection(model.n_classes, r.shape[1]), 0.0
+        else:
+            pca = PCA(n_components=2).fit(r)
+            proj, centre, title = pca.components_.T, pca.mean_, title + ", principal axes"
+        r, heads = (r - centre) @ proj, (heads - centre) @ proj
+    return plots.plot_latent(r, labels, None, path, title=title, markers=heads)
 
 
 @torch.no_grad()

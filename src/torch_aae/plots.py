@@ -407,6 +407,49 @@ def plot_latent(
     return _save(fig, path)
 
 
+def plot_latent_3d(
+    codes: np.ndarray,
+    labels: np.ndarray | None,
+    path: str | os.PathLike[str],
+    *,
+    title: str = "",
+    max_points: int = 5000,
+    markers: np.ndarray | None = None,
+) -> Path:
+    """3-D scatter of (n, 3) codes coloured by label, ``markers`` (k, 3) as black crosses
+    (the paper's 3-D representations, section 7)."""
+    z = np.asarray(codes, dtype=np.float64)
+    if z.ndim != 2 or z.shape[1] != 3:
+        raise ValueError(f"codes must have shape (n, 3), got {z.shape}")
+    labels = None if labels is None else np.asarray(labels).reshape(-1)
+    if labels is not None and len(labels) != len(z):
+        raise ValueError(f"labels must have {len(z)} entries, got {len(labels)}")
+    if len(z) > max_points > 0:
+        keep = np.sort(np.random.default_rng(0).choice(len(z), size=max_points, replace=False))
+        z, labels = z[keep], None if labels is None else labels[keep]
+    fig = _new_figure(7.0, 6.0)
+    ax = fig.add_subplot(1, 1, 1, projection="3d")
+    cmap = colormaps["tab10"]
+    groups = (
+        [(None, np.ones(len(z), bool))]
+        if labels is None
+        else [(v, labels == v) for v in np.unique(labels)]
+    )
+    for i, (value, sel) in enumerate(groups):
+        name = None if value is None else _label_name(value.item(), None)
+        ax.scatter(*z[sel].T, s=3, color=cmap(i % 10), alpha=0.7, linewidths=0, label=name)
+    if markers is not None:
+        ax.scatter(*np.asarray(markers, dtype=np.float64)[:, :3].T, s=60, c="black", marker="x")
+    if labels is not None:
+        ax.legend(loc="upper left", markerscale=3.0, fontsize=8, frameon=False)
+    ax.set_xlabel("r[0]")
+    ax.set_ylabel("r[1]")
+    ax.set_zlabel("r[2]")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return _save(fig, path)
+
+
 def _finite_float(v: Any) -> float | None:
     if isinstance(v, bool) or v is None:
         return None
