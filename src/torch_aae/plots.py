@@ -266,15 +266,27 @@ def _label_name(label: Any, class_names: Sequence[str] | Mapping[Any, str] | Non
     return str(label)
 
 
+def _points_and_labels(
+    z: np.ndarray, labels: Any, max_points: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Checked labels (one per point), and at most ``max_points`` points (a fixed-seed subset)."""
+    if labels is not None:
+        labels = np.asarray(labels).reshape(-1)
+        if len(labels) != len(z):
+            raise ValueError(f"labels must have {len(z)} entries, got {len(labels)}")
+    if len(z) > max_points > 0:
+        keep = np.sort(np.random.default_rng(0).choice(len(z), size=max_points, replace=False))
+        z, labels = z[keep], None if labels is None else labels[keep]
+    return z, labels
+
+
 def _draw_latent(ax, codes, labels, prior_samples, title, class_names, max_points, markers) -> None:
     """Draw the latent scatter of :func:`plot_latent` on ``ax``."""
     z = np.asarray(codes, dtype=np.float64)
     if z.ndim != 2 or z.shape[1] < 2:
         raise ValueError(f"codes must have shape (n, d) with d >= 2, got {z.shape}")
-    if labels is not None:
-        labels = np.asarray(labels).reshape(-1)
-        if len(labels) != len(z):
-            raise ValueError(f"labels must have {len(z)} entries, got {len(labels)}")
+    dim = z.shape[1]
+    z, labels = _points_and_labels(z, labels, max_points)
     prior = np.empty((0, 2))
     if prior_samples is not None:
         prior = np.asarray(prior_samples, dtype=np.float64)
@@ -282,11 +294,6 @@ def _draw_latent(ax, codes, labels, prior_samples, title, class_names, max_point
             raise ValueError(f"prior_samples must have shape (m, d) with d >= 2, got {prior.shape}")
         prior = prior[:, :2]
         prior = prior[np.all(np.isfinite(prior), axis=1)]
-    dim = z.shape[1]
-    if len(z) > max_points > 0:
-        keep = np.sort(np.random.default_rng(0).choice(len(z), size=max_points, replace=False))
-        z = z[keep]
-        labels = labels[keep] if labels is not None else None
     z = z[:, :2]
     marks = np.empty((0, 2)) if markers is None else np.asarray(markers, dtype=np.float64)[:, :2]
     xlim, ylim = _limits(z, prior, marks)
@@ -421,12 +428,7 @@ def plot_latent_3d(
     z = np.asarray(codes, dtype=np.float64)
     if z.ndim != 2 or z.shape[1] != 3:
         raise ValueError(f"codes must have shape (n, 3), got {z.shape}")
-    labels = None if labels is None else np.asarray(labels).reshape(-1)
-    if labels is not None and len(labels) != len(z):
-        raise ValueError(f"labels must have {len(z)} entries, got {len(labels)}")
-    if len(z) > max_points > 0:
-        keep = np.sort(np.random.default_rng(0).choice(len(z), size=max_points, replace=False))
-        z, labels = z[keep], None if labels is None else labels[keep]
+    z, labels = _points_and_labels(z, labels, max_points)
     fig = _new_figure(7.0, 6.0)
     ax = fig.add_subplot(1, 1, 1, projection="3d")
     cmap = colormaps["tab10"]

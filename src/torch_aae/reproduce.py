@@ -120,12 +120,13 @@ def _seed_run(
     """Train ``run_dir`` to ``epochs`` (resuming whatever is there); returns its checkpoint.
     With ``train=False`` nothing is trained: the run as it stands is evaluated."""
     target = epochs or cfg.train.epochs
-    if (run_dir / "checkpoint.pt").is_file():
+    exists = (run_dir / "checkpoint.pt").is_file()
+    if exists:
         _check_same_config(cfg, read_run(run_dir)[0], run_dir)
     if not train:
-        if not (run_dir / "checkpoint.pt").is_file():
+        if not exists:
             raise CheckpointError(f"--no-train, but '{run_dir}' has no run to evaluate.")
-    elif (run_dir / "checkpoint.pt").is_file():
+    elif exists:
         done = int(load_checkpoint(run_dir)["trainer"]["epoch"])
         if done < target:
             resume_run(run_dir, epochs=target, data_dir=cfg.data.data_dir, command=command)
@@ -149,8 +150,11 @@ _FREE_KEYS = {
 
 def _check_same_config(cfg: RunConfig, run_cfg: RunConfig, run_dir: Path) -> None:
     """Refuse to continue (or report) a run trained under another configuration."""
-    want = {f"{s}.{k}": v for s, sec in cfg.to_dict().items() for k, v in sec.items()}
-    have = {f"{s}.{k}": v for s, sec in run_cfg.to_dict().items() for k, v in sec.items()}
+
+    def flat(c: RunConfig) -> dict[str, Any]:
+        return {f"{s}.{k}": v for s, sec in c.to_dict().items() for k, v in sec.items()}
+
+    want, have = flat(cfg), flat(run_cfg)
     diff = [
         f"{k} = {have.get(k)!r} in the run, {want.get(k)!r} now"
         for k in sorted(set(want) | set(have))
