@@ -122,3 +122,20 @@ def test_representation_figure_of_learned_heads_above_two_dims(tmp_path, monkeyp
         r = model.represent(x).detach().numpy()
         top2 = np.sort(np.linalg.eigvalsh(np.cov(r.T)))[-2:].sum()
         assert np.var(codes, axis=0, ddof=1).sum() == pytest.approx(top2, rel=1e-4)
+
+
+@pytest.mark.parametrize(("dim", "xlabel"), [(2, "r[0]"), (5, "principal axis 1 of r")])
+def test_representation_figure_names_its_axes(tmp_path, monkeypatch, dim, xlabel):
+    from matplotlib.axes import Axes
+
+    from torch_aae import figures
+
+    model = create_model(_cfg(**{"model.latent_dim": dim}), 12).eval()
+    x, y = torch.rand(40, 12), torch.arange(40) % 4
+    names = []
+    real = Axes.set_xlabel
+    monkeypatch.setattr(
+        Axes, "set_xlabel", lambda ax, s, *a, **k: (names.append(s), real(ax, s, *a, **k))[1]
+    )
+    figures._representation_figure(model, x, y, tmp_path / "r.png")
+    assert names == [xlabel]

@@ -232,6 +232,11 @@ def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(tiny_cfg,
     assert result["epochs"]["per_seed"][0]["epochs_trained"] == 2
     lines = (tmp_path / "runs" / "semi_supervised_100" / "seed0" / "metrics.jsonl").read_text()
     assert [json.loads(r)["epoch"] for r in lines.splitlines()] == [1, 2]
+    # the results file and model card name every command that trained the run, and the export
+    assert len(result["epochs"]["per_seed"][0]["train_commands"]) == 2
+    card = (tmp_path / "results" / "checkpoints" / "semi_supervised_100_seed0.md").read_text()
+    assert card.count("aae reproduce semi-supervised") == 3
+    assert "(from epoch 0); then `" in card and "(from epoch 1).\n- **Exported by**: `" in card
 
     # --train-only trains and leaves the results file alone (seeds trained side by side)
     capsys.readouterr()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 
 import numpy as np
 import pytest
@@ -157,6 +158,11 @@ def test_cli_train_resume_sample_encode_evaluate(data_dir, tmp_path, capsys):
     assert main(_cli_args(data_dir, run)) == 0
     assert main(["train", "--resume", str(run), "--epochs", "2", "--no-progress"]) == 0
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
+    # summary.json names both commands that trained the run, as typed, with their start epochs
+    commands = json.loads((run / "summary.json").read_text())["commands"]
+    assert [c["from_epoch"] for c in commands] == [0, 1]
+    assert commands[0]["command"] == "aae " + shlex.join(_cli_args(data_dir, run))
+    assert commands[1]["command"] == f"aae train --resume {run} --epochs 2 --no-progress"
     assert main(["sample", str(run), "-n", "20", "--out", str(tmp_path / "s.npy")]) == 0
     assert np.load(tmp_path / "s.npy").shape == (20, 784)
     assert main(["sample", str(run), "-n", "20", "--out", str(tmp_path / "s.png")]) == 0

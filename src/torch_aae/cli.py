@@ -145,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_train(args) -> None:
     from torch_aae.run import resume_run, train_run
 
-    command = "aae " + shlex.join(sys.argv[1:])
+    command = args.command_line
     if args.resume:
         if args.config or args.overrides or args.out:
             raise AAEError("--resume RUN takes its config from RUN; drop the config, --set, --out.")
@@ -274,7 +274,7 @@ def cmd_evaluate(args) -> None:
         return
     _, data = _run_data(args.run, args.data_dir)
     if args.metric == "parzen":
-        command = "aae " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["evaluate"] else None
+        command = args.command_line
         figure = (
             Path(args.out).with_name(Path(args.out).stem + "_neighbours.png")
             if args.out
@@ -348,7 +348,7 @@ def cmd_reproduce(args) -> None:
         train=not args.no_train,
         data_dir=args.data_dir,
         overrides=args.overrides,
-        command="aae " + shlex.join(sys.argv[1:]),
+        command=args.command_line,
         write_results=not args.train_only,
     )
     if args.train_only:
@@ -372,7 +372,9 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.command_line = "aae " + shlex.join(argv)  # recorded in runs and results files
     try:
         COMMANDS[args.command](args)
     except TrainingInterrupted as err:

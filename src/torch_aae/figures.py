@@ -218,16 +218,19 @@ def _representation_figure(model, x: torch.Tensor, y, path: Path) -> Path:
     labels = None if y is None else y.cpu().numpy()
     title = f"representation r = W_c^T y + z ({model.latent_dim}-D); x: cluster heads"
     fixed = not isinstance(model.heads, torch.nn.Parameter)
+    axes = ("r[0]", "r[1]")
     if r.shape[1] == 3 and not fixed:
         return plots.plot_latent_3d(r, labels, path, title=title, markers=heads)
     if r.shape[1] > 2:
         if fixed:
             proj, centre = circle_projection(model.n_classes, r.shape[1]), 0.0
+            axes = ("r projected (heads on a circle), x", "r projected (heads on a circle), y")
         else:
             pca = PCA(n_components=2).fit(r)
             proj, centre, title = pca.components_.T, pca.mean_, title + ", principal axes"
+            axes = ("principal axis 1 of r", "principal axis 2 of r")
         r, heads = (r - centre) @ proj, (heads - centre) @ proj
-    return plots.plot_latent(r, labels, None, path, title=title, markers=heads)
+    return plots.plot_latent(r, labels, None, path, title=title, markers=heads, axis_names=axes)
 
 
 @torch.no_grad()

@@ -280,7 +280,17 @@ def _points_and_labels(
     return z, labels
 
 
-def _draw_latent(ax, codes, labels, prior_samples, title, class_names, max_points, markers) -> None:
+def _draw_latent(
+    ax,
+    codes,
+    labels,
+    prior_samples,
+    title,
+    class_names,
+    max_points,
+    markers,
+    axis_names=("z[0]", "z[1]"),
+) -> None:
     """Draw the latent scatter of :func:`plot_latent` on ``ax``."""
     z = np.asarray(codes, dtype=np.float64)
     if z.ndim != 2 or z.shape[1] < 2:
@@ -328,8 +338,8 @@ def _draw_latent(ax, codes, labels, prior_samples, title, class_names, max_point
         ax.scatter(marks[:, 0], marks[:, 1], s=60, c="black", marker="x", zorder=2)
     ax.set_xlim(xlim)
     ax.set_ylim(ylim)
-    ax.set_xlabel("z[0]")
-    ax.set_ylabel("z[1]")
+    ax.set_xlabel(axis_names[0])
+    ax.set_ylabel(axis_names[1])
     full_title = title
     if dim > 2:
         note = f"(first 2 of {dim} dims)"
@@ -389,6 +399,7 @@ def plot_latent(
     class_names: Sequence[str] | Mapping[Any, str] | None = None,
     max_points: int = 5000,
     markers: np.ndarray | None = None,
+    axis_names: Sequence[str] = ("z[0]", "z[1]"),
 ) -> Path:
     """Scatter of codes coloured by label over the prior's density (Figs. 2a/2b, 4a/4c).
 
@@ -406,10 +417,15 @@ def plot_latent(
             (mapping); default: the label values.
         max_points: at most this many codes are drawn (a fixed-seed random subset).
         markers: points drawn as black crosses on top, shape (k, >= 2) (e.g. cluster heads).
+        axis_names: the x and y axis labels (e.g. ``("r[0]", "r[1]")`` for a representation).
     """
+    if len(axis_names) != 2:
+        raise ValueError(f"axis_names must name 2 axes, got {len(axis_names)}")
     fig = _new_figure(7.0, 6.0)
     ax = fig.add_subplot(1, 1, 1)
-    _draw_latent(ax, codes, labels, prior_samples, title, class_names, max_points, markers)
+    _draw_latent(
+        ax, codes, labels, prior_samples, title, class_names, max_points, markers, axis_names
+    )
     fig.tight_layout()
     return _save(fig, path)
 

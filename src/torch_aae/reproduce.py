@@ -23,7 +23,7 @@ from torch_aae.clustering import cluster_scores
 from torch_aae.config import RunConfig, config_from_dict, load_config, model_kind, tomllib
 from torch_aae.errors import CheckpointError, ConfigError
 from torch_aae.registry import create_model
-from torch_aae.run import git_commit, hardware_info, read_run, resume_run, train_run
+from torch_aae.run import git_commit, hardware_info, read_run, resume_run, run_commands, train_run
 from torch_aae.training.checkpoint import load_checkpoint, save_checkpoint
 from torch_aae.training.data import load_data
 from torch_aae.training.trainer import cluster_probabilities, predict_labels
@@ -238,6 +238,7 @@ def _reproduce(
             cfg=cfg,
             config_path=config_path,
             command=command,
+            train_commands=run_commands(run_dir),
         )
         per_seed.append(
             {
@@ -252,6 +253,7 @@ def _reproduce(
                 "hardware": ckpt.get("hardware", hardware_info()),
                 "checkpoint": str(out),
                 "run": str(run_dir),
+                "train_commands": [c["command"] for c in run_commands(run_dir)],
             }
         )
     if not write_results:
@@ -330,6 +332,18 @@ def _per_class_line(scores: dict[str, Any]) -> str:
     )
 
 
+def _commands_lines(train_commands: list[dict[str, Any]], command: str | None) -> str:
+    """Model-card lines: the commands that trained the run, then the one that exported it."""
+    trained = [
+        f"`{c['command']}`"
+        + ("" if c.get("from_epoch") is None else f" (from epoch {c['from_epoch']})")
+        for c in train_commands
+        if c.get("command")
+    ]
+    lines = f"- **Trained by**: {'; then '.join(trained) if trained else 'not recorded'}.\n"
+    return lines + f"- **Exported by**: `{command}`.\n"
+
+
 def write_model_card(path: Path, **k: Any) -> Path:
     """A short model card beside an exported checkpoint, from the numbers just measured."""
     experiment, setting, cfg = k["experiment"], k["setting"], k["cfg"]
@@ -361,9 +375,8 @@ def write_model_card(path: Path, **k: Any) -> Path:
 - **Numbers**: validation error {k["val"]["error_percent"]:.2f}%, test error
   {k["test"]["error_percent"]:.2f}% (10,000 MNIST test images); paper: {paper}%.
   `aae evaluate {path.with_suffix(".pt")} --split test` recomputes the test error.
-{_per_class_line(k["test"])}- **Config**: `{k["config_path"]}`, seed {k["seed"]}. Command: `{
-        k["command"]
-    }`.
+{_per_class_line(k["test"])}- **Config**: `{k["config_path"]}`, seed {k["seed"]}.
+{_commands_lines(k["train_commands"], k["command"])}
 - **Limits**: MNIST digits only; {
         "the target is met"
         if k["test"]["error_percent"] <= paper

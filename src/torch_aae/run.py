@@ -239,11 +239,40 @@ class _StopRequest:
 MAX_ROLLBACKS = 3
 
 
+COMMANDS_FILE = "commands.jsonl"
+
+
+def _record_command(run_dir: Path, command: str | None, epoch: int) -> None:
+    """Append the command that (re)starts training at ``epoch`` to RUN/commands.jsonl."""
+    line = {"command": command, "from_epoch": epoch, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    with open(run_dir / COMMANDS_FILE, "a") as f:
+        f.write(json.dumps(line) + "\n")
+
+
+def run_commands(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The commands that trained ``run_dir``, oldest first, each with the epoch it started from.
+
+    Runs older than RUN/commands.jsonl give the last command in their summary.json (with
+    ``from_epoch`` None), or nothing."""
+    run_dir = Path(run_dir)
+    path = run_dir / COMMANDS_FILE
+    if path.is_file():
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    summary = run_dir / "summary.json"
+    if summary.is_file():
+        command = json.loads(summary.read_text()).get("command")
+        if command:
+            return [{"command": command, "from_epoch": None}]
+    return []
+
+
 def _fit(
     trainer: Trainer, data: DataBundle, run_dir: Path, *, wall_before: float, command: str | None
 ) -> dict[str, Any]:
     cfg = trainer.cfg
     device = trainer.device
+    if trainer.dist.is_main:
+        _record_command(run_dir, command, trainer.epoch)
     x = data.train.x.to(device)
     labels = data.train_labels.to(device) if trainer.model.needs_labels else None
     val = data.val if len(data.val.x) else None
@@ -389,6 +418,7 @@ def finish_run(
         "processes": trainer.dist.world_size,
         "max_weight_difference_across_processes": weight_gap,
         "command": command,
+        "commands": run_commands(run_dir),  # every command that trained the run, oldest first
         "commit": git_commit(),
     }
     for name in ("val", "test"):
