@@ -237,6 +237,7 @@ def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(tiny_cfg,
     card = (tmp_path / "results" / "checkpoints" / "semi_supervised_100_seed0.md").read_text()
     assert card.count("aae reproduce semi-supervised") == 3
     assert "(from epoch 0); then `" in card and "(from epoch 1).\n- **Exported by**: `" in card
+    assert "\n\n- **Limits**" not in card
 
     # --train-only trains and leaves the results file alone (seeds trained side by side)
     capsys.readouterr()

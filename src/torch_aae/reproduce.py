@@ -341,7 +341,7 @@ def _commands_lines(train_commands: list[dict[str, Any]], command: str | None) -
         if c.get("command")
     ]
     lines = f"- **Trained by**: {'; then '.join(trained) if trained else 'not recorded'}.\n"
-    return lines + f"- **Exported by**: `{command}`.\n"
+    return lines + f"- **Exported by**: `{command}`."
 
 
 def write_model_card(path: Path, **k: Any) -> Path:
