@@ -226,6 +226,7 @@ def _reproduce(
         export_classifier(best, out, {"seed": seed, "epoch": best_epoch, "setting": setting})
         val = evaluate_classifier(out, "val", data_dir)
         test = evaluate_classifier(out, "test", data_dir)
+        commands = run_commands(run_dir)
         write_model_card(
             out.with_suffix(".md"),
             experiment=experiment,
@@ -238,7 +239,7 @@ def _reproduce(
             cfg=cfg,
             config_path=config_path,
             command=command,
-            train_commands=run_commands(run_dir),
+            train_commands=commands,
         )
         per_seed.append(
             {
@@ -253,7 +254,7 @@ def _reproduce(
                 "hardware": ckpt.get("hardware", hardware_info()),
                 "checkpoint": str(out),
                 "run": str(run_dir),
-                "train_commands": [c["command"] for c in run_commands(run_dir)],
+                "train_commands": [c["command"] for c in commands],
             }
         )
     if not write_results:
