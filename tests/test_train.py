@@ -182,6 +182,7 @@ def test_cli_train_resume_sample_encode_evaluate(data_dir, tmp_path, capsys):
     assert result["n_samples"] == 300 and result["n_val"] == 200 and result["n_test"] == 10000
     assert np.isfinite(result["test_mean"]) and 0.1 <= result["sigma"] <= 1.0 + 1e-9
     assert result["paper_value"] == 340.0 and result["epochs"] == 2
+    assert result["train_commands"] == [c["command"] for c in commands]  # what trained the run
     assert (tmp_path / "parzen_neighbours.png").stat().st_size > 1000  # paper Fig. 5
     # the validation score for choosing runs: sigma from the first half, scored on the rest
     out_val = tmp_path / "parzen_val.json"

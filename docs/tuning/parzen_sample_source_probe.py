@@ -5,8 +5,8 @@ Scores three sets of 10,000 decoded codes of one trained run with the validation
 images, the score read on the other 9,000; the test split is not read):
 
 - ``prior``: codes drawn from the prior p(z) (what the reported number uses);
-- ``aggregated posterior``: the codes of the first 10,000 training images, i.e. draws from q(z)
-  itself (what prior draws would give if q(z) matched p(z) exactly);
+- ``aggregated posterior``: the codes of the first 10,000 training images (a draw from q(z|x) for
+  a stochastic encoder), i.e. draws from q(z) itself (what prior draws would give if q(z) matched p(z) exactly);
 - ``Gaussian fitted to q(z)``: draws from a full-covariance Gaussian fitted to those codes.
 
 Used for docs/likelihood.md; one thread, about a minute:
@@ -43,7 +43,8 @@ def main() -> None:
     gen = torch.Generator().manual_seed(args.seed)
     with torch.no_grad():
         prior = torch.cat([model.sample(1000, gen) for _ in range(10)]).numpy()
-        z = model.encoder(data.train.x[:10000], sample=False).mean
+        torch.manual_seed(args.seed)  # a stochastic encoder draws its codes from q(z|x)
+        z = model.encoder(data.train.x[:10000], sample=True).z
         posterior = model.decoder(z).numpy()
         chol = torch.linalg.cholesky(torch.cov(z.T))
         z_fit = z.mean(0) + torch.randn(10000, z.shape[1], generator=gen) @ chol.T

@@ -11,7 +11,7 @@ import torch
 from torch_aae import plots
 from torch_aae.errors import ConfigError
 from torch_aae.parzen import parzen_evaluate
-from torch_aae.run import git_commit, hardware_info, load_model, read_run
+from torch_aae.run import git_commit, hardware_info, load_model, read_run, run_commands
 from torch_aae.training.data import DataBundle
 
 # Paper Table 1 (Parzen window, 10K samples), AAE row: mean and standard error in nats.
@@ -78,6 +78,7 @@ def evaluate_parzen(
         "eval_wall_seconds": round(time.perf_counter() - start, 1),
         "hardware": hardware_info(),
         "command": command,
+        "train_commands": [c["command"] for c in run_commands(run_dir)],
         "commit": git_commit(),
         "run": str(run_dir),
         "figure": figure,
