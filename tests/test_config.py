@@ -48,6 +48,7 @@ def test_bad_choice_lists_valid_choices():
     [
         ("train", "epochs", "ten", "must be of type int"),
         ("train", "epochs", 0, "must be > 0"),
+        ("train", "disc_steps", 0, "must be > 0"),
         ("train", "progress", 1, "true or false"),
         ("optim", "lr_recon", True, "must be a number"),
         ("optim", "momentum_adv", 1.5, r"\[0, 1\)"),
@@ -58,6 +59,11 @@ def test_bad_choice_lists_valid_choices():
 def test_bad_values(section, key, value, match):
     with pytest.raises(ConfigError, match=match):
         config_from_dict({section: {key: value}})
+
+
+def test_disc_steps_refused_for_the_vae():
+    with pytest.raises(ConfigError, match=r"train.disc_steps = 2.*'vae' has no discriminator"):
+        config_from_dict({"model": {"variant": "vae"}, "train": {"disc_steps": 2}})
 
 
 def test_int_accepted_for_float():

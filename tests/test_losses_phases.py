@@ -183,3 +183,57 @@ def test_label_batches_decide_what_the_discriminator_is_conditioned_on(label_bat
         assert torch.all(real_slots[8:] < 6)  # labeled batch: the labels of the 6 labeled rows
         z_real_l = z_d[8:16]
         assert torch.equal(trainer.model.prior.component(z_real_l), real_slots[8:])
+
+
+@pytest.mark.parametrize("variant", ["aae", "semi_supervised"])
+def test_disc_steps_take_several_discriminator_steps_each_on_fresh_prior_draws(variant):
+    """train.disc_steps = 3: three discriminator steps, then one generator step, per batch; each
+    discriminator step sees the batch's codes and its own prior draws."""
+    from torch_aae.config import RunConfig
+    from torch_aae.registry import create_model
+    from torch_aae.training.trainer import Trainer
+
+    cfg = RunConfig().replace(
+        **{
+            "model.variant": variant,
+            "model.latent_dim": 3,
+            "model.encoder_hidden": [16],
+            "model.decoder_hidden": [16],
+            "model.disc_hidden": [8],
+            "data.n_labeled": 10 if variant == "semi_supervised" else 0,
+            "train.batch_size": 8,
+            "train.device": "cpu",
+            "train.progress": False,
+            "train.disc_steps": 3,
+        }
+    )
+    torch.manual_seed(0)
+    trainer = Trainer(create_model(cfg, 12), cfg)
+    calls = {"disc": 0, "gen": 0}
+    for name in calls:
+        opt, step = trainer.optimizers[name], trainer.optimizers[name].step
+
+        def counted(*args, _name=name, _step=step, **kwargs):
+            calls[_name] += 1
+            return _step(*args, **kwargs)
+
+        opt.step = counted
+    real_batches = []
+    disc = trainer.model.disc_z if variant == "semi_supervised" else trainer.model.discriminator
+    forward = disc.forward
+
+    def spy(z, cond=None):
+        if torch.is_grad_enabled() and disc.net[0].weight.requires_grad:  # D's own steps only
+            real_batches.append(z[:8].detach().clone())
+        return forward(z, cond)
+
+    disc.forward = spy
+    x = torch.rand(8, 12)
+    labels = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7]) if variant == "semi_supervised" else None
+    if variant == "semi_supervised":
+        trainer._labeled = (x, labels)
+    trainer.train_step(x, labels)
+    assert calls == {"disc": 3, "gen": 1}
+    assert len(real_batches) == 3
+    assert not torch.equal(real_batches[0], real_batches[1])
+    assert not torch.equal(real_batches[1], real_batches[2])

@@ -115,6 +115,9 @@ class TrainConfig:
     matmul_precision: Literal["auto", "highest", "medium"] = "auto"
     eval_every: int = 5  # epochs between held-out evaluations (and always at the end)
     n_eval: int = 2000  # held-out examples used for the prior-match number each evaluation
+    # Discriminator steps per mini-batch before the one generator step (the paper: 1). The extra
+    # steps reuse the batch's codes, each against its own prior draws; adversarial variants only.
+    disc_steps: int = 1
     checkpoint_every: int = 0  # also checkpoint every this many steps (0: at epoch ends only)
     keep_last: int = 2  # epoch checkpoints kept in checkpoints/ besides the latest (0: none)
     best_metric: Literal[
@@ -243,7 +246,7 @@ def _validate_section(name: str, section: Any) -> None:
     positive = {
         "model": ["latent_dim", "noise_dim", "n_classes"],
         "prior": ["std", "n_components", "radial_std", "tangential_std", "roll_scale"],
-        "train": ["epochs", "batch_size", "eval_every", "n_eval"],
+        "train": ["epochs", "batch_size", "eval_every", "n_eval", "disc_steps"],
         "optim": ["lr_recon", "lr_disc", "lr_gen", "lr_ce", "beta2", "gamma"],
     }.get(name, [])
     for key in positive:
@@ -293,6 +296,11 @@ def _validate_run(cfg: RunConfig) -> None:
         raise ConfigError(
             f"prior.type = '{cfg.prior.type}' is a 2-D prior but model.latent_dim = "
             f"{cfg.model.latent_dim}; set model.latent_dim = 2 or use a gaussian/uniform prior."
+        )
+    if cfg.model.variant == "vae" and cfg.train.disc_steps != 1:
+        raise ConfigError(
+            f"train.disc_steps = {cfg.train.disc_steps}, but model.variant = 'vae' has no "
+            "discriminator; remove train.disc_steps or use an adversarial variant."
         )
     if cfg.model.variant == "vae":
         if cfg.prior.type not in ("gaussian", "mixture"):

@@ -75,6 +75,12 @@ def _disc_loss(
     }
 
 
+def prior_draws_per_step(z_real: torch.Tensor) -> list[torch.Tensor]:
+    """The prior draws of each discriminator step: ``z_real`` is (batch, dim) for one step or
+    (batch, steps, dim) for several (``train.disc_steps``)."""
+    return [z_real] if z_real.dim() == 2 else list(z_real.unbind(dim=1))
+
+
 def disc_phase(
     disc: Discriminator,
     opt: torch.optim.Optimizer,
@@ -135,7 +141,8 @@ def aae_step(
         x, z_real = torch.cat([x, x_l]), torch.cat([z_real, z_real_l])
         cond = torch.cat([cond, model.condition(y_l)])
     z_fake = model.encode(x).z  # one pass after the recon update, shared by D and G steps
-    out |= disc_phase(model.discriminator, opts["disc"], z_fake, z_real, cond)
+    for draws in prior_draws_per_step(z_real):  # train.disc_steps; the last step's stats kept
+        out |= disc_phase(model.discriminator, opts["disc"], z_fake, draws, cond)
     out |= gen_phase(model.discriminator, opts["gen"], z_fake, cond, cfg.loss.adv_weight)
     return out
 
@@ -158,7 +165,8 @@ def semi_supervised_step(
        exactly two separate steps.
     3. Cross-entropy of q(y|x) on the labeled mini-batch ``labeled`` = (x_l, y_l).
 
-    ``prior`` (batch, n_classes + latent_dim): one-hot draws, then z draws.
+    ``prior`` (batch, n_classes + latent_dim): one-hot draws, then z draws; (batch, steps,
+    n_classes + latent_dim) with ``train.disc_steps`` = steps.
     """
     k = model.n_classes
     out = recon_phase(model, opts["recon"], x, cfg.loss.recon, cfg.loss.recon_weight)
@@ -166,11 +174,12 @@ def semi_supervised_step(
     logits, z_fake = model.encode_yz(x)  # one pass after the recon update, for D and G
     y_fake = logits.softmax(dim=1)
     opt = opts["disc"]
-    opt.zero_grad(set_to_none=True)
-    loss_y, stats_y = _disc_loss(model.disc_y, y_fake, prior[:, :k], suffix="_y")
-    loss_z, stats_z = _disc_loss(model.disc_z, z_fake, prior[:, k:], suffix="_z")
-    (loss_y + loss_z).backward()
-    opt.step()
+    for draws in prior_draws_per_step(prior):  # train.disc_steps; the last step's stats kept
+        opt.zero_grad(set_to_none=True)
+        loss_y, stats_y = _disc_loss(model.disc_y, y_fake, draws[:, :k], suffix="_y")
+        loss_z, stats_z = _disc_loss(model.disc_z, z_fake, draws[:, k:], suffix="_z")
+        (loss_y + loss_z).backward()
+        opt.step()
     out |= stats_y | stats_z
 
     opt = opts["gen"]

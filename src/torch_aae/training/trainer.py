@@ -123,14 +123,14 @@ class Trainer:
         if self._separate_labels and labels is not None:  # the main batch counts as unlabeled
             labels = torch.full_like(labels, -1)
         if self.variant.needs_prior_samples:
-            z_prior = self.model.prior_batch(len(x), self.prior_gen, labels).to(self.device)
+            z_prior = self._prior_draws(len(x), labels)
         shard = self.dist.shard
         extra = {}
         if self._takes_labeled and self.model.needs_labels:
             x_l, y_l = self._labeled_batch(len(x))
             extra["labeled"] = (shard(x_l), shard(y_l))
             if self._separate_labels:  # with its draws from each row's own component
-                z_l = self.model.prior_batch(len(x_l), self.prior_gen, y_l).to(self.device)
+                z_l = self._prior_draws(len(x_l), y_l)
                 extra["labeled"] += (shard(z_l),)
         out = self.variant.step(
             self.model, self.optimizers, shard(x), shard(labels), shard(z_prior), self.cfg, **extra
@@ -148,6 +148,13 @@ class Trainer:
                 "is kept; lower the learning rates, or set train.on_nonfinite = 'rollback'."
             )
         return out
+
+    def _prior_draws(self, n: int, labels: torch.Tensor | None) -> torch.Tensor:
+        """Prior draws for one step: (n, dim), or (n, disc_steps, dim) with several
+        discriminator steps (one fresh draw per step; the first is the one-step draw)."""
+        k = self.cfg.train.disc_steps
+        draws = [self.model.prior_batch(n, self.prior_gen, labels) for _ in range(k)]
+        return (draws[0] if k == 1 else torch.stack(draws, dim=1)).to(self.device)
 
     def _labeled_batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` labeled rows drawn without replacement (the whole pool, repeated as needed,
