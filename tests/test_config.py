@@ -61,6 +61,15 @@ def test_bad_values(section, key, value, match):
         config_from_dict({section: {key: value}})
 
 
+def test_style_noise_needs_a_class_code_and_a_non_negative_std():
+    with pytest.raises(
+        ConfigError, match=r"model.style_noise_std = 0.5 needs a model with a class"
+    ):
+        config_from_dict({"model": {"variant": "aae", "style_noise_std": 0.5}})
+    with pytest.raises(ConfigError, match=r"model.style_noise_std must be >= 0"):
+        config_from_dict({"model": {"variant": "clustering", "style_noise_std": -1.0}})
+
+
 def test_disc_steps_refused_for_the_vae():
     with pytest.raises(ConfigError, match=r"train.disc_steps = 2.*'vae' has no discriminator"):
         config_from_dict({"model": {"variant": "vae"}, "train": {"disc_steps": 2}})

@@ -282,3 +282,32 @@ def test_evaluate_refuses_a_training_checkpoint_as_classifier(tiny_cfg, tmp_path
     train_run(tiny_cfg.replace(**{"train.epochs": 1}), tmp_path / "run")
     with pytest.raises(CheckpointError, match="not an exported classifier"):
         load_classifier(tmp_path / "run" / "checkpoint.pt")
+
+
+@pytest.mark.parametrize("variant", ["semi_supervised", "clustering", "dim_reduction"])
+def test_style_noise_reaches_the_decoder_in_training_only(variant):
+    """model.style_noise_std: z + N(0, s^2) into the decoder while training; the clean z in
+    evaluation, and the adversary's z is never noised."""
+    cfg = _semi_cfg(**{"model.variant": variant, "model.style_noise_std": 0.7})
+    if variant == "clustering":
+        cfg = cfg.replace(**{"data.n_labeled": 0, "model.n_classes": 6})
+    model = create_model(cfg, 12)
+    seen = []
+    forward = model.decoder.forward
+    model.decoder.forward = lambda h: (seen.append(h.detach()), forward(h))[1]
+    x = torch.rand(4000, 12)
+    logits, z = model.encode_yz(x)
+    if variant == "dim_reduction":
+        clean = logits.softmax(1) @ model.heads + z
+    else:
+        clean = torch.cat([logits.softmax(1), z], dim=1)
+    model.train()
+    model.reconstruct(x)
+    noise = seen[-1] - clean.detach()
+    k = 0 if variant == "dim_reduction" else cfg.model.n_classes
+    assert torch.allclose(noise[:, :k], torch.zeros_like(noise[:, :k]), atol=1e-6)  # y as is
+    assert abs(noise[:, k:].std().item() - 0.7) < 0.03 and noise[:, k:].mean().abs() < 0.03
+    assert torch.equal(model.encode_yz(x)[1], z)  # what the adversary sees: no noise
+    model.eval()
+    model.reconstruct(x)
+    assert torch.allclose(seen[-1], clean.detach(), atol=1e-6)

@@ -62,6 +62,10 @@ class ModelConfig:
     n_classes: int = 10  # supervised / semi_supervised: label categories; clustering: clusters
     input_noise_std: float = 0.0  # Gaussian noise added to the encoder's input while training
     disc_noise_std: float = 0.0  # Gaussian noise added to every discriminator input (training)
+    # semi_supervised / clustering / dim_reduction: Gaussian noise added to the style z on its way
+    # to the decoder in the reconstruction phase (training only). It caps what z can pass to the
+    # decoder, so the class has to travel through y; the adversary still sees the clean z.
+    style_noise_std: float = 0.0
     head_threshold: float = 1.0  # dim_reduction: eta; head pairs closer than this are penalised
     fixed_heads_scale: float = 0.0  # dim_reduction: > 0 fixes W_c = scale * I (needs m = n)
 
@@ -257,7 +261,13 @@ def _validate_section(name: str, section: Any) -> None:
             if any(w <= 0 for w in getattr(section, key)):
                 raise ConfigError(f"model.{key} widths must be > 0, got {getattr(section, key)}")
     if name == "model":
-        for key in ("input_noise_std", "disc_noise_std", "head_threshold", "fixed_heads_scale"):
+        for key in (
+            "input_noise_std",
+            "disc_noise_std",
+            "style_noise_std",
+            "head_threshold",
+            "fixed_heads_scale",
+        ):
             if getattr(section, key) < 0:
                 raise ConfigError(f"model.{key} must be >= 0, got {getattr(section, key)}")
     if name == "train":
@@ -291,6 +301,9 @@ def config_from_dict(values: dict[str, Any], base: RunConfig | None = None) -> R
     return cfg
 
 
+_Y_AND_Z_VARIANTS = ("semi_supervised", "clustering", "dim_reduction")
+
+
 def _validate_run(cfg: RunConfig) -> None:
     if cfg.prior.type in ("mixture", "swiss_roll") and cfg.model.latent_dim != 2:
         raise ConfigError(
@@ -315,6 +328,12 @@ def _validate_run(cfg: RunConfig) -> None:
             )
     if cfg.model.variant in ("supervised", "semi_supervised", "clustering", "dim_reduction"):
         _validate_label_model(cfg)
+    if cfg.model.style_noise_std and cfg.model.variant not in _Y_AND_Z_VARIANTS:
+        raise ConfigError(
+            f"model.style_noise_std = {cfg.model.style_noise_std} needs a model with a class code y "
+            f"beside the style z ({', '.join(_Y_AND_Z_VARIANTS)}); model.variant = "
+            f"'{cfg.model.variant}' has none. Set model.style_noise_std = 0."
+        )
     kind = model_kind(cfg)
     if cfg.train.best_metric == "val_cluster_error_percent" and kind != "clusterer":
         raise ConfigError(

@@ -116,6 +116,7 @@ class SemiSupervisedAAE(LabelDecoding):
         self.disc_y = Discriminator(cfg.n_classes, cfg)  # one-hot draws vs softmax outputs
         self.disc_z = Discriminator(cfg.latent_dim, cfg)  # prior draws vs z
         self.input_noise_std = cfg.input_noise_std
+        self.style_noise_std = cfg.style_noise_std  # on z into the decoder, reconstruction only
         init_weights(self, cfg.init_std)
 
     @property
@@ -153,8 +154,11 @@ class SemiSupervisedAAE(LabelDecoding):
         return self.head_y(self._features(x))
 
     def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """decoder(softmax q(y|x), z); ``labels`` are ignored (the model infers y)."""
+        """decoder(softmax q(y|x), z); ``labels`` are ignored (the model infers y). While
+        training, z reaches the decoder with N(0, style_noise_std^2) noise added."""
         logits, z = self.encode_yz(x)
+        if self.training and self.style_noise_std:
+            z = z + self.style_noise_std * torch.randn_like(z)
         return self.decode(z, logits.softmax(dim=1))
 
     def prior_batch(
