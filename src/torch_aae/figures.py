@@ -160,7 +160,7 @@ def _label_model_figures(
             None if y is None else y.cpu().numpy(),
             z_prior.numpy(),
             out / "latent.png",
-            title=f"style codes of {split_name} images (first two of {model.latent_dim} dims)",
+            title=f"style codes of {split_name} images",  # plot_latent notes "first 2 of n dims"
             class_names=data.class_names,
         )
     ]
