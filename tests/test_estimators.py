@@ -77,3 +77,12 @@ def test_embedding_on_pixels_with_a_sigmoid_decoder():
     ).fit(X)
     out = emb.inverse_transform(emb.transform(X))
     assert out.min() >= 0 and out.max() <= 1
+
+
+def test_clusterer_passes_its_discriminator_noise_to_both_adversaries():
+    X, _ = make_blobs(n_samples=60, centers=3, n_features=4, random_state=0)
+    km = AAEClusterer(
+        n_clusters=3, style_dim=2, epochs=1, hidden_layer_sizes=(16,), disc_noise_std=0.4
+    ).fit(X)
+    assert km.model_.disc_y.noise_std == 0.4 and km.model_.disc_z.noise_std == 0.4
+    assert AAEClusterer().get_params()["disc_noise_std"] == 0.0

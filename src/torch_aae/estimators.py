@@ -170,6 +170,7 @@ class AAEClusterer(ClusterMixin, _AAEBase):
         n_clusters: int = 16,
         *,
         style_dim: int = 10,
+        disc_noise_std: float = 0.0,
         hidden_layer_sizes: tuple[int, ...] = (1000, 1000),
         epochs: int = 50,
         batch_size: int = 100,
@@ -183,6 +184,7 @@ class AAEClusterer(ClusterMixin, _AAEBase):
     ):
         self.n_clusters = n_clusters
         self.style_dim = style_dim
+        self.disc_noise_std = disc_noise_std
         self.hidden_layer_sizes = hidden_layer_sizes
         self.epochs = epochs
         self.batch_size = batch_size
@@ -202,7 +204,7 @@ class AAEClusterer(ClusterMixin, _AAEBase):
                 "variant": "clustering",
                 "n_classes": self.n_clusters,
                 "latent_dim": self.style_dim,
-                "disc_noise_std": 0.0,
+                "disc_noise_std": self.disc_noise_std,
             },
         )
         self.labels_ = self.predict(X)
