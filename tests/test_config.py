@@ -54,6 +54,10 @@ def test_bad_choice_lists_valid_choices():
         ("optim", "momentum_adv", 1.5, r"\[0, 1\)"),
         ("model", "encoder_hidden", 1000, "list of int"),
         ("model", "encoder_hidden", [1000, 0], "widths must be > 0"),
+        ("model", "init_std", -0.01, r"model.init_std must be >= 0"),
+        ("loss", "recon_weight", -1.0, r"loss.recon_weight must be >= 0"),
+        ("loss", "adv_weight", -0.5, r"loss.adv_weight must be >= 0"),
+        ("loss", "ce_weight", -1.0, r"loss.ce_weight must be >= 0"),
     ],
 )
 def test_bad_values(section, key, value, match):

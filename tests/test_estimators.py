@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import adjusted_rand_score
@@ -10,7 +11,9 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from torch import nn
 
+from torch_aae.errors import ConfigError
 from torch_aae.estimators import AAEClusterer, AAEEmbedding
 
 # An AAE may leave some of its clusters empty, so the used cluster ids need not be 0..m-1
@@ -86,3 +89,25 @@ def test_clusterer_passes_its_discriminator_noise_to_both_adversaries():
     ).fit(X)
     assert km.model_.disc_y.noise_std == 0.4 and km.model_.disc_z.noise_std == 0.4
     assert AAEClusterer().get_params()["disc_noise_std"] == 0.0
+
+
+def test_clusterer_passes_init_input_noise_and_reconstruction_weight_to_its_model():
+    X, _ = make_blobs(n_samples=60, centers=3, n_features=4, random_state=0)
+    kw = dict(n_clusters=3, style_dim=2, epochs=1, hidden_layer_sizes=(400,), random_state=0)
+    wide = AAEClusterer(init_std=0.05, input_noise_std=0.3, recon_weight=0.1, **kw).fit(X)
+    paper = AAEClusterer(**kw).fit(X)
+
+    def first_layer_std(km):  # 400 x 4 weights after one Adam step of 1e-3: measured, not read back
+        return float(
+            next(m for m in km.model_.trunk.modules() if isinstance(m, nn.Linear))
+            .weight.detach()
+            .std()
+        )
+
+    assert abs(first_layer_std(wide) - 0.05) < 0.005
+    assert abs(first_layer_std(paper) - 0.01) < 0.001
+    assert wide.model_.input_noise_std == 0.3 and paper.model_.input_noise_std == 0.0
+    assert wide._config(60, 0, {}).loss.recon_weight == 0.1
+    assert paper._config(60, 0, {}).loss.recon_weight == 1.0
+    with pytest.raises(ConfigError, match="loss.recon_weight must be >= 0"):
+        AAEClusterer(recon_weight=-1.0, **kw).fit(X)

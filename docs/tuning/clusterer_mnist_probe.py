@@ -6,6 +6,8 @@ images): clusters in use, NMI, majority-vote error, mean confidence. Used for th
 scikit-learn paragraph; one thread, 2-3 minutes per call:
 
     python docs/tuning/clusterer_mnist_probe.py --disc-noise 0.5 --optimizer adam --data-dir ../shared/data
+    python docs/tuning/clusterer_mnist_probe.py --disc-noise 0.5 --input-noise 0.3 --init-std 0.05 \
+        --recon-weight 0.1 --optimizer sgd --data-dir ../shared/data   # the clustering_16.toml recipe
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from torch_aae.training.data import load_data
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--disc-noise", type=float, default=0.0)
+    p.add_argument("--input-noise", type=float, default=0.0)
+    p.add_argument("--init-std", type=float, default=0.01)
+    p.add_argument("--recon-weight", type=float, default=1.0)
     p.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
@@ -42,6 +47,9 @@ def main() -> None:
         n_clusters=16,
         style_dim=5,
         disc_noise_std=a.disc_noise,
+        input_noise_std=a.input_noise,
+        init_std=a.init_std,
+        recon_weight=a.recon_weight,
         optimizer=a.optimizer,
         epochs=a.epochs,
         standardize=False,
@@ -55,6 +63,9 @@ def main() -> None:
         json.dumps(
             {
                 "disc_noise_std": a.disc_noise,
+                "input_noise_std": a.input_noise,
+                "init_std": a.init_std,
+                "recon_weight": a.recon_weight,
                 "optimizer": a.optimizer,
                 "epochs": a.epochs,
                 "seed": a.seed,

@@ -267,9 +267,14 @@ def _validate_section(name: str, section: Any) -> None:
             "style_noise_std",
             "head_threshold",
             "fixed_heads_scale",
+            "init_std",
         ):
             if getattr(section, key) < 0:
                 raise ConfigError(f"model.{key} must be >= 0, got {getattr(section, key)}")
+    if name == "loss":
+        for key in ("recon_weight", "adv_weight", "ce_weight"):
+            if getattr(section, key) < 0:
+                raise ConfigError(f"loss.{key} must be >= 0, got {getattr(section, key)}")
     if name == "train":
         for key in ("checkpoint_every", "keep_last"):
             if getattr(section, key) < 0:

@@ -159,6 +159,12 @@ class AAEClusterer(ClusterMixin, _AAEBase):
     q(y|x) over ``n_clusters`` categories with a categorical adversary, plus a Gaussian style
     code of ``style_dim`` dimensions. ``predict`` is argmax q(y|x).
 
+    The knobs that made image clustering work in ``configs/clustering_16.toml`` are parameters
+    too: ``disc_noise_std`` (noise on both adversaries' inputs, keeps the categorical game from
+    collapsing), ``input_noise_std`` (noise on the encoder input, training only), ``init_std``
+    (weights ~ N(0, init_std^2); 0 keeps PyTorch's init) and ``recon_weight`` (the weight of the
+    reconstruction loss). Their defaults are the paper's plain model.
+
     Example::
 
         km = AAEClusterer(n_clusters=16, epochs=30, random_state=0).fit(X)
@@ -171,6 +177,9 @@ class AAEClusterer(ClusterMixin, _AAEBase):
         *,
         style_dim: int = 10,
         disc_noise_std: float = 0.0,
+        input_noise_std: float = 0.0,
+        recon_weight: float = 1.0,
+        init_std: float = 0.01,
         hidden_layer_sizes: tuple[int, ...] = (1000, 1000),
         epochs: int = 50,
         batch_size: int = 100,
@@ -185,6 +194,9 @@ class AAEClusterer(ClusterMixin, _AAEBase):
         self.n_clusters = n_clusters
         self.style_dim = style_dim
         self.disc_noise_std = disc_noise_std
+        self.input_noise_std = input_noise_std
+        self.recon_weight = recon_weight
+        self.init_std = init_std
         self.hidden_layer_sizes = hidden_layer_sizes
         self.epochs = epochs
         self.batch_size = batch_size
@@ -205,6 +217,8 @@ class AAEClusterer(ClusterMixin, _AAEBase):
                 "n_classes": self.n_clusters,
                 "latent_dim": self.style_dim,
                 "disc_noise_std": self.disc_noise_std,
+                "input_noise_std": self.input_noise_std,
+                "init_std": self.init_std,
             },
         )
         self.labels_ = self.predict(X)
@@ -219,3 +233,10 @@ class AAEClusterer(ClusterMixin, _AAEBase):
     def predict(self, X) -> np.ndarray:
         """The most probable cluster of each row: (n_samples,) integers."""
         return self.predict_proba(X).argmax(axis=1)
+
+    def _config(self, n_samples: int, seed: int, model: dict) -> RunConfig:
+        return (
+            super()
+            ._config(n_samples, seed, model)
+            .replace(**{"loss.recon_weight": self.recon_weight})
+        )

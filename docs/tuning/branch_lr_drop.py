@@ -1,0 +1,62 @@
+"""Probe: continue a run's epoch checkpoint with every learning rate divided by 10 from there.
+
+Compares two learning-rate schedules on one trajectory: a run trained with a late drop (say
+``optim.milestones = [90, 1000]``) is branched at an earlier epoch checkpoint (say epoch 50)
+into a new run directory whose rates drop at that epoch, so the two arms share their first
+epochs exactly (same labels, weights, batches and prior draws) and differ only in the schedule.
+The branch keeps the source's metrics up to the branch epoch and trains on to ``--epochs``::
+
+    python docs/tuning/branch_lr_drop.py runs/tuning/semi100_ms90_s1.epoch50.pt \\
+        runs/tuning/semi100_ms90_s1 runs/tuning/semi100_ms90_s1_drop50 --epochs 60 --data-dir ../shared/data
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import tomllib
+
+from torch_aae.config import config_from_dict
+from torch_aae.run import resume_run
+from torch_aae.training.checkpoint import load_checkpoint, save_checkpoint
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("checkpoint", help="an epoch checkpoint of the source run")
+    p.add_argument("source_run", help="the source run directory (its metrics.jsonl is copied)")
+    p.add_argument("out", help="the new run directory (must not exist)")
+    p.add_argument("--epochs", type=int, required=True)
+    p.add_argument("--gamma", type=float, default=0.1)
+    p.add_argument("--data-dir", default=None)
+    a = p.parse_args()
+    out = Path(a.out)
+    if out.exists():
+        raise SystemExit(f"'{out}' exists; pick a new directory (nothing was changed).")
+    ckpt = load_checkpoint(a.checkpoint)
+    state = ckpt["trainer"]
+    epoch = int(state["epoch"])
+    cfg = config_from_dict(tomllib.loads(ckpt["config"]))
+    later = [m for m in cfg.optim.milestones if m > epoch]
+    cfg = cfg.replace(**{"optim.milestones": [epoch, *later]})
+    for sched in state["schedulers"].values():
+        sched["milestones"] = Counter({m: 1 for m in later})
+        sched["_last_lr"] = [lr * a.gamma for lr in sched["_last_lr"]]
+    for opt in state["optimizers"].values():
+        for group in opt["param_groups"]:
+            group["lr"] *= a.gamma
+    ckpt["config"] = cfg.to_toml()
+    out.mkdir(parents=True)
+    save_checkpoint(out / "checkpoint.pt", ckpt)
+    (out / "config.toml").write_text(cfg.to_toml())
+    shutil.copy(Path(a.source_run) / "metrics.jsonl", out / "metrics.jsonl")  # truncated on resume
+    summary = resume_run(out, epochs=a.epochs, data_dir=a.data_dir, command="branch_lr_drop.py")
+    print(json.dumps({"branched_at_epoch": epoch, "best": summary.get("best")}))
+
+
+if __name__ == "__main__":
+    main()
