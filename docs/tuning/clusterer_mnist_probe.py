@@ -16,9 +16,7 @@ import argparse
 import json
 import time
 
-import numpy as np
-from sklearn.metrics import normalized_mutual_info_score
-
+from torch_aae.clustering import cluster_scores
 from torch_aae.config import DataConfig
 from torch_aae.estimators import AAEClusterer
 from torch_aae.training.data import load_data
@@ -57,8 +55,8 @@ def main() -> None:
         random_state=a.seed,
         **rates,
     ).fit(x_fit)
-    pred = est.predict(x_val)
-    majority = sum(np.bincount(y_val[pred == k]).max() for k in np.unique(pred))
+    q = est.predict_proba(x_val)
+    scores = cluster_scores(q, y_val, q, y_val)  # clusters labelled from the scored images
     print(
         json.dumps(
             {
@@ -69,10 +67,10 @@ def main() -> None:
                 "optimizer": a.optimizer,
                 "epochs": a.epochs,
                 "seed": a.seed,
-                "clusters_used": int(len(np.unique(pred))),
-                "val_nmi": round(float(normalized_mutual_info_score(y_val, pred)), 3),
-                "val_majority_error_percent": round(100 * (1 - majority / len(y_val)), 2),
-                "mean_confidence": round(float(est.predict_proba(x_val).max(1).mean()), 3),
+                "clusters_used": scores["n_clusters_used"],
+                "val_nmi": round(scores["nmi"], 3),
+                "val_majority_error_percent": round(scores["majority_error_percent"], 2),
+                "mean_confidence": round(scores["mean_confidence"], 3),
                 "seconds": round(time.time() - start),
             }
         )
