@@ -196,6 +196,14 @@ def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(tiny_cfg,
     assert cm.shape == (10, 10) and cm.sum() == 10000
     assert np.array_equal(cm.sum(1), np.bincount(load_data(run_cfg.data, 0).test.y, minlength=10))
     assert 100 * (1 - np.trace(cm) / 10000) == pytest.approx(recomputed["error_percent"])
+    # a run directory's classifier gets its confusion matrix too, on any split
+    assert main(["evaluate", str(seed1_run), "--split", "val"]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    cm = np.array(scores["confusion_matrix"])
+    val_y = load_data(run_cfg.data, 1).val.y
+    assert np.array_equal(cm.sum(1), np.bincount(val_y, minlength=10))
+    assert 100 * (1 - np.trace(cm) / len(val_y)) == pytest.approx(scores["error_percent"])
+    assert scores["split"] == "val" and scores["n_recon"] == len(val_y)
 
     # the model card and from_pretrained
     from torch_aae import from_pretrained

@@ -77,7 +77,8 @@ def _add_run_commands(sub) -> None:
         "--metric",
         default="prior",
         choices=["prior", "parzen"],
-        help="prior: reconstruction error and prior match on --split; parzen: the "
+        help="prior: reconstruction error and prior match on --split (a classifier adds its "
+        "error and confusion matrix, a clusterer its cluster scores); parzen: the "
         "Parzen-window log-likelihood of --split (paper Table 1): test, or val to choose "
         "between runs (scored on validation images that did not choose sigma)",
     )
@@ -264,8 +265,9 @@ def cmd_compare(args) -> None:
 
 def cmd_evaluate(args) -> None:
     from torch_aae.api import AAE
+    from torch_aae.config import model_kind
     from torch_aae.evaluation import evaluate_parzen
-    from torch_aae.reproduce import CLASSIFIER_KIND, evaluate_classifier
+    from torch_aae.reproduce import CLASSIFIER_KIND, classifier_scores, evaluate_classifier
     from torch_aae.training.checkpoint import load_checkpoint
 
     if Path(args.run).is_file() and load_checkpoint(args.run).get("kind") == CLASSIFIER_KIND:
@@ -290,7 +292,11 @@ def cmd_evaluate(args) -> None:
         )
     else:
         part = data.split(args.split)
-        scores = AAE.load(args.run).trainer_.evaluate(part.x, part.y)
+        trainer = AAE.load(args.run).trainer_
+        scores = trainer.evaluate(part.x, part.y)
+        if model_kind(trainer.cfg) == "classifier":
+            n_classes = trainer.cfg.model.n_classes
+            scores |= classifier_scores(trainer.model, part.x, part.y, n_classes)
         out = {"run": args.run, "split": args.split, **scores}
     _print_json(out, args.out)
 

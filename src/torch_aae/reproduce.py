@@ -104,12 +104,17 @@ def evaluate_classifier(path: str | Path, split: str = "test", data_dir: str | N
         q_ref = cluster_probabilities(model, data.train.x)
         q_eval = cluster_probabilities(model, part.x)
         return out | cluster_scores(q_ref, data.train.y.numpy(), q_eval, part.y.numpy())
-    pred = predict_labels(model, part.x)
-    return out | {
-        "error_percent": 100.0 * float((pred != part.y).float().mean()),
-        # rows: true label, columns: predicted label (sklearn's convention)
+    return out | classifier_scores(model, part.x, part.y, cfg.model.n_classes)
+
+
+def classifier_scores(model, x, y, n_classes: int) -> dict[str, Any]:
+    """Error (%) of ``argmax q(y|x)`` against ``y`` and the confusion matrix (rows: true label,
+    columns: predicted label, scikit-learn's convention)."""
+    pred = predict_labels(model, x)
+    return {
+        "error_percent": 100.0 * float((pred != y.cpu()).float().mean()),
         "confusion_matrix": confusion_matrix(
-            part.y.numpy(), pred.numpy(), labels=list(range(cfg.model.n_classes))
+            y.cpu().numpy(), pred.numpy(), labels=list(range(n_classes))
         ).tolist(),
     }
 
