@@ -253,3 +253,20 @@ def test_cli_damaged_idx_file_exits_with_message_and_creates_nothing(
     if damage == "flip":
         assert "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5" in err
     assert not (tmp_path / "run").exists()
+
+
+def test_cli_output_into_a_closed_pipe_exits_quietly():
+    # `aae evaluate RUN | head`: the reader closes the pipe early; no traceback, exit status 1
+    code = (
+        "import sys; from torch_aae import cli; "
+        "cli.COMMANDS['evaluate'] = lambda args: print('x' * 1_000_000); "
+        "sys.exit(cli.main(['evaluate', 'some_run']))"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout.read(10) == b"x" * 10
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1, err
+    assert "Traceback" not in err and "BrokenPipe" not in err
