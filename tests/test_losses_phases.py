@@ -237,3 +237,48 @@ def test_disc_steps_take_several_discriminator_steps_each_on_fresh_prior_draws(v
     assert len(real_batches) == 3
     assert not torch.equal(real_batches[0], real_batches[1])
     assert not torch.equal(real_batches[1], real_batches[2])
+
+
+def test_adv_y_weight_scales_the_categorical_generator_gradient_only():
+    """loss.adv_y_weight = 3: at the generator step the y head's gradient (reached only through
+    the categorical adversary) is three times that of weight 1, the z head's is unchanged."""
+    from torch_aae.config import RunConfig
+    from torch_aae.registry import create_model
+    from torch_aae.training.trainer import Trainer
+
+    grads = {}
+    for weight in (1.0, 3.0):
+        cfg = RunConfig().replace(
+            **{
+                "model.variant": "semi_supervised",
+                "model.latent_dim": 3,
+                "model.encoder_hidden": [16],
+                "model.decoder_hidden": [16],
+                "model.disc_hidden": [8],
+                "data.n_labeled": 10,
+                "train.batch_size": 8,
+                "train.device": "cpu",
+                "train.progress": False,
+                "loss.adv_y_weight": weight,
+            }
+        )
+        torch.manual_seed(0)
+        trainer = Trainer(create_model(cfg, 12), cfg)
+        opt, step = trainer.optimizers["gen"], trainer.optimizers["gen"].step
+        model = trainer.model
+
+        def spy(*args, _step=step, _weight=weight, _model=model, **kwargs):
+            grads[_weight] = (_model.head_y.weight.grad.clone(), _model.head_z.weight.grad.clone())
+            return _step(*args, **kwargs)
+
+        opt.step = spy
+        x = torch.rand(8, 12)
+        labels = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7])
+        trainer._labeled = (x, labels)
+        trainer.train_step(x, labels)
+    (y1, z1), (y3, z3) = grads[1.0], grads[3.0]
+    assert y1.abs().sum() > 0 and z1.abs().sum() > 0
+    # the gradients are small (init std 0.01): compare relative to their size, not to atol 1e-5
+    torch.testing.assert_close(y3, 3 * y1, rtol=1e-4, atol=1e-4 * float(y1.abs().max()))
+    torch.testing.assert_close(z3, z1, rtol=1e-4, atol=1e-4 * float(z1.abs().max()))
+    assert not torch.allclose(y3, y1, rtol=1e-2, atol=0)

@@ -89,6 +89,9 @@ class LossConfig:
     recon: Literal["mse", "bce"] = "mse"  # paper: squared Euclidean error
     recon_weight: float = 1.0
     adv_weight: float = 1.0  # weight of the generator (regularization) loss
+    # models with a class code y: factor on the categorical adversary's generator loss, the
+    # generator loss being adv_weight * (adv_y_weight * L_y + L_z)
+    adv_y_weight: float = 1.0
     ce_weight: float = 1.0  # semi_supervised: weight of the cross-entropy on labeled rows
 
 
@@ -272,7 +275,7 @@ def _validate_section(name: str, section: Any) -> None:
             if getattr(section, key) < 0:
                 raise ConfigError(f"model.{key} must be >= 0, got {getattr(section, key)}")
     if name == "loss":
-        for key in ("recon_weight", "adv_weight", "ce_weight"):
+        for key in ("recon_weight", "adv_weight", "adv_y_weight", "ce_weight"):
             if getattr(section, key) < 0:
                 raise ConfigError(f"loss.{key} must be >= 0, got {getattr(section, key)}")
     if name == "train":

@@ -188,8 +188,9 @@ def semi_supervised_step(
     for d in discs:
         d.requires_grad_(False)
     try:
-        loss = gen_loss(model.disc_y(y_fake)) + gen_loss(model.disc_z(z_fake))
-        (cfg.loss.adv_weight * loss).backward()
+        loss_y, loss_z = gen_loss(model.disc_y(y_fake)), gen_loss(model.disc_z(z_fake))
+        loss = loss_y + loss_z  # logged unweighted
+        (cfg.loss.adv_weight * (cfg.loss.adv_y_weight * loss_y + loss_z)).backward()
     finally:
         for d in discs:
             d.requires_grad_(True)
