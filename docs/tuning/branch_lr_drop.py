@@ -8,6 +8,12 @@ The branch keeps the source's metrics up to the branch epoch and trains on to ``
 
     python docs/tuning/branch_lr_drop.py runs/tuning/semi100_ms90_s1.epoch50.pt \\
         runs/tuning/semi100_ms90_s1 runs/tuning/semi100_ms90_s1_drop50 --epochs 60 --data-dir ../shared/data
+
+``--keep-lr`` branches without the drop, and ``--set section.key=value`` (repeatable) changes the
+config from the branch epoch on, e.g. a loss weight::
+
+    python docs/tuning/branch_lr_drop.py runs/tuning/semi100_ms90_s1.epoch50.pt \
+        runs/tuning/semi100_ms90_s1 runs/tuning/semi100_s1_advy3 --keep-lr --set loss.adv_y_weight=3 --epochs 70
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from pathlib import Path
 
 import tomllib
 
-from torch_aae.config import config_from_dict
+from torch_aae.config import apply_overrides, config_from_dict, parse_override
 from torch_aae.run import resume_run
 from torch_aae.training.checkpoint import load_checkpoint, save_checkpoint
 
@@ -32,6 +38,8 @@ def main() -> None:
     p.add_argument("out", help="the new run directory (must not exist)")
     p.add_argument("--epochs", type=int, required=True)
     p.add_argument("--gamma", type=float, default=0.1)
+    p.add_argument("--keep-lr", action="store_true", help="branch without dividing the rates")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--data-dir", default=None)
     a = p.parse_args()
     out = Path(a.out)
@@ -41,14 +49,16 @@ def main() -> None:
     state = ckpt["trainer"]
     epoch = int(state["epoch"])
     cfg = config_from_dict(tomllib.loads(ckpt["config"]))
-    later = [m for m in cfg.optim.milestones if m > epoch]
-    cfg = cfg.replace(**{"optim.milestones": [epoch, *later]})
-    for sched in state["schedulers"].values():
-        sched["milestones"] = Counter({m: 1 for m in later})
-        sched["_last_lr"] = [lr * a.gamma for lr in sched["_last_lr"]]
-    for opt in state["optimizers"].values():
-        for group in opt["param_groups"]:
-            group["lr"] *= a.gamma
+    cfg = apply_overrides(cfg, dict(parse_override(text) for text in a.set))
+    if not a.keep_lr:
+        later = [m for m in cfg.optim.milestones if m > epoch]
+        cfg = cfg.replace(**{"optim.milestones": [epoch, *later]})
+        for sched in state["schedulers"].values():
+            sched["milestones"] = Counter({m: 1 for m in later})
+            sched["_last_lr"] = [lr * a.gamma for lr in sched["_last_lr"]]
+        for opt in state["optimizers"].values():
+            for group in opt["param_groups"]:
+                group["lr"] *= a.gamma
     ckpt["config"] = cfg.to_toml()
     out.mkdir(parents=True)
     save_checkpoint(out / "checkpoint.pt", ckpt)
