@@ -12,7 +12,7 @@ The branch keeps the source's metrics up to the branch epoch and trains on to ``
 ``--keep-lr`` branches without the drop, and ``--set section.key=value`` (repeatable) changes the
 config from the branch epoch on, e.g. a loss weight::
 
-    python docs/tuning/branch_lr_drop.py runs/tuning/semi100_ms90_s1.epoch50.pt \
+    python docs/tuning/branch_lr_drop.py runs/tuning/semi100_ms90_s1.epoch50.pt \\
         runs/tuning/semi100_ms90_s1 runs/tuning/semi100_s1_advy3 --keep-lr --set loss.adv_y_weight=3 --epochs 70
 """
 

@@ -13,11 +13,10 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-import torch
 
 from torch_aae.api import AAE
 from torch_aae.training.data import load_data
-from torch_aae.training.trainer import predict_labels
+from torch_aae.training.trainer import cluster_probabilities
 
 
 def _row(name: str, values: np.ndarray) -> str:
@@ -38,17 +37,11 @@ def main() -> None:
         k = cfg.model.n_classes
         print(f"{run} (seed {cfg.train.seed}, epoch {trainer.epoch}); % per class 0..{k - 1}")
         for name, part in (("train", data.train), ("val", data.val)):
-            pred = predict_labels(trainer.model, part.x).numpy()
-            with torch.no_grad():
-                q = torch.cat([trainer.model.classify(b).softmax(1) for b in part.x.split(2000)])
-            print(_row(f"{name}: argmax q(y|x)", np.bincount(pred, minlength=k) / len(pred) * 100))
-            print(_row(f"{name}: mean q(y|x)", q.mean(0).numpy() * 100))
-            print(
-                _row(
-                    f"{name}: true labels",
-                    np.bincount(part.y.numpy(), minlength=k) / len(pred) * 100,
-                )
-            )
+            q = cluster_probabilities(trainer.model, part.x)  # q(y|x), eval mode
+            n = len(q)
+            print(_row(f"{name}: argmax q(y|x)", np.bincount(q.argmax(1), minlength=k) / n * 100))
+            print(_row(f"{name}: mean q(y|x)", q.mean(0) * 100))
+            print(_row(f"{name}: true labels", np.bincount(part.y.numpy(), minlength=k) / n * 100))
 
 
 if __name__ == "__main__":
