@@ -175,6 +175,10 @@ def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(tiny_cfg,
     seed1_run = tmp_path / "runs" / "semi_supervised_100" / "seed1"
     assert load_checkpoint(seed1_run)["hardware"] == hardware_info("cpu")
     assert seed0["hardware"] == hardware_info("cpu") == result["hardware"]
+    # and the GEMM precision it trained with ("auto" resolves to one of these)
+    precision = load_checkpoint(seed1_run)["matmul_precision"]
+    assert precision in ("highest", "medium")
+    assert seed0["matmul_precision"] == precision == result["matmul_precision"]
     # each seed trained with its own seed, hence its own labeled subset
     from torch_aae.run import read_run
     from torch_aae.training.data import load_data
@@ -225,6 +229,13 @@ def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(tiny_cfg,
 
     ckpt = load_checkpoint(seed1_run)
     save_checkpoint(seed1_run / "checkpoint.pt", {**ckpt, "hardware": "a GPU machine"})
+    # a checkpoint from before the precision was recorded: the run's summary.json says it
+    ckpt0 = load_checkpoint(tmp_path / "runs" / "semi_supervised_100" / "seed0")
+    del ckpt0["matmul_precision"]
+    summary0 = tmp_path / "runs" / "semi_supervised_100" / "seed0" / "summary.json"
+    summary = json.loads(summary0.read_text())
+    summary0.write_text(json.dumps({**summary, "matmul_precision": "medium"}))
+    save_checkpoint(tmp_path / "runs" / "semi_supervised_100" / "seed0" / "checkpoint.pt", ckpt0)
     assert main([*args, "--epochs", "3", "--no-train"]) == 0
     result = json.loads((tmp_path / "results" / "semi_supervised_100.json").read_text())
     assert result["complete"] is False and result["epochs"]["per_seed"][0]["epochs_trained"] == 1
@@ -233,6 +244,8 @@ def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(tiny_cfg,
         "a GPU machine",
     ]
     assert result["hardware"] == "; ".join(sorted([hardware_info("cpu"), "a GPU machine"]))
+    assert result["epochs"]["per_seed"][0]["matmul_precision"] == "medium"
+    assert result["matmul_precision"] == "; ".join(sorted({"medium", precision}))
 
     # a second call continues the same runs instead of starting again
     assert main([*args, "--epochs", "2"]) == 0

@@ -183,6 +183,13 @@ def test_cli_train_resume_sample_encode_evaluate(data_dir, tmp_path, capsys):
     assert np.isfinite(result["test_mean"]) and 0.1 <= result["sigma"] <= 1.0 + 1e-9
     assert result["paper_value"] == 340.0 and result["epochs"] == 2
     assert result["train_commands"] == [c["command"] for c in commands]  # what trained the run
+    # where and at which GEMM precision the run trained, from its checkpoint
+    from torch_aae.run import hardware_info
+
+    ckpt = load_checkpoint(run)
+    assert result["train_hardware"] == ckpt["hardware"] == hardware_info("cpu")
+    assert result["train_matmul_precision"] == ckpt["matmul_precision"]
+    assert ckpt["matmul_precision"] in ("highest", "medium")
     assert (tmp_path / "parzen_neighbours.png").stat().st_size > 1000  # paper Fig. 5
     # the validation score for choosing runs: sigma from the first half, scored on the rest
     out_val = tmp_path / "parzen_val.json"

@@ -11,7 +11,14 @@ import torch
 from torch_aae import plots
 from torch_aae.errors import ConfigError
 from torch_aae.parzen import parzen_evaluate
-from torch_aae.run import git_commit, hardware_info, load_model, read_run, run_commands
+from torch_aae.run import (
+    git_commit,
+    hardware_info,
+    load_model,
+    matmul_precision_of,
+    read_run,
+    run_commands,
+)
 from torch_aae.training.data import DataBundle
 
 # Paper Table 1 (Parzen window, 10K samples), AAE row: mean and standard error in nats.
@@ -76,7 +83,9 @@ def evaluate_parzen(
         "epochs": int(ckpt["trainer"]["epoch"]),
         "train_wall_seconds": round(float(ckpt["wall_seconds"]), 1),
         "eval_wall_seconds": round(time.perf_counter() - start, 1),
-        "hardware": hardware_info(),
+        "hardware": hardware_info(),  # where this evaluation ran
+        "train_hardware": ckpt.get("hardware"),
+        "train_matmul_precision": matmul_precision_of(ckpt, run_dir),
         "command": command,
         "train_commands": [c["command"] for c in run_commands(run_dir)],
         "commit": git_commit(),

@@ -23,7 +23,15 @@ from torch_aae.clustering import cluster_scores
 from torch_aae.config import RunConfig, config_from_dict, load_config, model_kind, tomllib
 from torch_aae.errors import CheckpointError, ConfigError
 from torch_aae.registry import create_model
-from torch_aae.run import git_commit, hardware_info, read_run, resume_run, run_commands, train_run
+from torch_aae.run import (
+    git_commit,
+    hardware_info,
+    matmul_precision_of,
+    read_run,
+    resume_run,
+    run_commands,
+    train_run,
+)
 from torch_aae.training.checkpoint import load_checkpoint, save_checkpoint
 from torch_aae.training.data import load_data
 from torch_aae.training.trainer import cluster_probabilities, predict_labels
@@ -257,6 +265,7 @@ def _reproduce(
                 "wall_seconds": round(float(ckpt["wall_seconds"]), 1),
                 # where the run last trained (older checkpoints do not say: this machine)
                 "hardware": ckpt.get("hardware", hardware_info()),
+                "matmul_precision": matmul_precision_of(ckpt, run_dir),
                 "checkpoint": str(out),
                 "run": str(run_dir),
                 "train_commands": [c["command"] for c in commands],
@@ -291,6 +300,7 @@ def _reproduce(
         "the last 10,000 training images)",
         "wall_seconds": round(sum(r["wall_seconds"] for r in per_seed), 1),
         "hardware": "; ".join(sorted({r["hardware"] for r in per_seed})),
+        "matmul_precision": "; ".join(sorted({str(r["matmul_precision"]) for r in per_seed})),
         "config": str(config_path),
         "command": command,
         "commit": git_commit(),

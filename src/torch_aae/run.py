@@ -211,8 +211,21 @@ def _checkpoint(trainer: Trainer, data: DataBundle, run_dir: Path, wall: float) 
             "trainer": trainer.state_dict(),
             "wall_seconds": wall,
             "hardware": hardware_info(trainer.device),
+            # the GEMM precision in force ("highest": fp32; "medium": what the backend allows)
+            "matmul_precision": trainer.matmul_precision,
         },
     )
+
+
+def matmul_precision_of(ckpt: dict, run_dir: str | Path) -> str | None:
+    """The GEMM precision the run last trained with: from its checkpoint, else (checkpoints
+    written before it was recorded) from the run's summary.json; None where neither says."""
+    if "matmul_precision" in ckpt:
+        return ckpt["matmul_precision"]
+    summary = Path(run_dir) / "summary.json"
+    if summary.is_file():
+        return json.loads(summary.read_text()).get("matmul_precision")
+    return None
 
 
 class _StopRequest:
