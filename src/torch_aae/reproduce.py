@@ -369,6 +369,8 @@ def write_model_card(path: Path, **k: Any) -> Path:
         "no labels (clusters are named by the paper's rule: each takes the label of its most "
         "confident training image)"
         if unsup
+        else "all their labels"
+        if setting == "all"
         else f"{setting} labels (class-balanced, drawn by seed {k['seed']})"
     )
     name = path.stem
