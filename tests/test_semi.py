@@ -332,3 +332,73 @@ def test_style_noise_reaches_the_decoder_in_training_only(variant):
     model.eval()
     model.reconstruct(x)
     assert torch.allclose(seen[-1], clean.detach(), atol=1e-6)
+
+
+def test_reproduce_no_train_keeps_seeds_trained_elsewhere(tiny_cfg, tmp_path, capsys):
+    """--no-train over seeds of which some were trained on another machine: their entries come
+    from the results file, their errors recomputed from the committed exported checkpoints."""
+    import shutil
+
+    from torch_aae.cli import main
+
+    cfg = _semi_tiny(tiny_cfg, **{"train.epochs": 1, "data.n_train": 1000})
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "semi_supervised_100.toml").write_text(cfg.to_toml())
+    dirs = [f"--{d}-dir={tmp_path / f}" for d, f in [("config", "configs"), ("runs", "runs")]]
+    dirs.append(f"--results-dir={tmp_path / 'results'}")
+    args = ["reproduce", "semi-supervised", "--labels", "100", *dirs]
+    results = tmp_path / "results" / "semi_supervised_100.json"
+    assert main([*args, "--seeds", "0", "1"]) == 0
+    first = json.loads(results.read_text())
+    # seed 0's run leaves this machine; its log is kept elsewhere
+    runs = tmp_path / "runs" / "semi_supervised_100"
+    shutil.move(runs / "seed0", tmp_path / "elsewhere")
+    log = tmp_path / "elsewhere" / "metrics.jsonl"
+    capsys.readouterr()
+    assert main([*args, "--seeds", "0", "1", "--no-train", "--seed-log", f"0={log}"]) == 0
+    assert "seed 0: no run in this runs directory; keeping its recorded entry" in (
+        capsys.readouterr().out
+    )
+    merged = json.loads(results.read_text())
+    old0, new0 = first["epochs"]["per_seed"][0], merged["epochs"]["per_seed"][0]
+    assert new0["recorded_entry"] is True and new0["metrics_log"] == str(log)
+    for key in ("test_error_percent", "val_error_percent", "best_epoch", "wall_seconds"):
+        assert new0[key] == old0[key]
+    assert merged["test_error_percent"]["per_seed"] == first["test_error_percent"]["per_seed"]
+    assert merged["seeds"] == [0, 1] and "recorded_entry" not in merged["epochs"]["per_seed"][1]
+
+    # a seed neither on this machine nor in the results file is refused, the file untouched
+    assert main([*args, "--seeds", "0", "1", "2", "--no-train"]) == 2
+    assert "records no seed 2" in capsys.readouterr().err
+    assert json.loads(results.read_text()) == merged
+    # an exported checkpoint that does not give the recorded error is refused
+    ckpts = tmp_path / "results" / "checkpoints"
+    saved = (ckpts / "semi_supervised_100_seed0.pt").read_bytes()
+    entry = merged["epochs"]["per_seed"][0]
+    results.write_text(
+        json.dumps(
+            merged
+            | {
+                "epochs": merged["epochs"]
+                | {
+                    "per_seed": [
+                        entry | {"test_error_percent": entry["test_error_percent"] + 5},
+                        merged["epochs"]["per_seed"][1],
+                    ]
+                }
+            }
+        )
+    )
+    tampered = results.read_text()
+    assert main([*args, "--seeds", "0", "1", "--no-train"]) == 2
+    assert "not the one the file describes" in capsys.readouterr().err
+    assert results.read_text() == tampered
+    (ckpts / "semi_supervised_100_seed0.pt").unlink()
+    assert main([*args, "--seeds", "0", "1", "--no-train"]) == 2
+    assert "exported checkpoint" in capsys.readouterr().err
+    (ckpts / "semi_supervised_100_seed0.pt").write_bytes(saved)
+    # a malformed --seed-log, or one for a seed not asked for
+    assert main([*args, "--seeds", "0", "1", "--no-train", "--seed-log", "zero"]) == 2
+    assert "SEED=PATH" in capsys.readouterr().err
+    assert main([*args, "--seeds", "1", "--no-train", "--seed-log", f"0={log}"]) == 2
+    assert "not in --seeds" in capsys.readouterr().err

@@ -124,6 +124,14 @@ def _add_reproduce(sub) -> None:
         help="train the seeds but write no results file (for seeds trained side by side in "
         "separate processes; write the results afterwards with all seeds and --no-train)",
     )
+    p.add_argument(
+        "--seed-log",
+        action="append",
+        default=[],
+        metavar="SEED=PATH",
+        help="a seed's metrics.jsonl for the error-against-time figure, for a seed whose run "
+        "is not on this machine (with --no-train such a seed keeps its entry in the results file)",
+    )
     p.add_argument("--config-dir", default="configs", help="where the experiment configs are")
     p.add_argument("--runs-dir", default="runs")
     p.add_argument("--results-dir", default="results")
@@ -344,6 +352,12 @@ def cmd_reproduce(args) -> None:
     setting = args.labels or (
         args.clusters if args.experiment == "clustering" else f"clusters_{args.clusters}"
     )
+    seed_logs = {}
+    for item in args.seed_log:
+        seed, sep, path = item.partition("=")
+        if not (sep and seed.strip().isdigit() and path):
+            raise AAEError(f"--seed-log {item!r}: write it as SEED=PATH, e.g. 0=runs/seed0.jsonl.")
+        seed_logs[int(seed)] = path
     result = reproduce(
         args.experiment.replace("-", "_"),
         setting,
@@ -357,6 +371,7 @@ def cmd_reproduce(args) -> None:
         overrides=args.overrides,
         command=args.command_line,
         write_results=not args.train_only,
+        seed_logs=seed_logs,
     )
     if args.train_only:
         print(json.dumps(result))

@@ -138,7 +138,10 @@ def _seed_run(
         _check_same_config(cfg, read_run(run_dir)[0], run_dir)
     if not train:
         if not exists:
-            raise CheckpointError(f"--no-train, but '{run_dir}' has no run to evaluate.")
+            raise CheckpointError(
+                f"--no-train, but '{run_dir}' has no run to evaluate and the results file "
+                f"records no seed {cfg.train.seed}; train it first, or drop it from --seeds."
+            )
     elif exists:
         done = int(load_checkpoint(run_dir)["trainer"]["epoch"])
         if done < target:
@@ -211,20 +214,29 @@ def _reproduce(
     overrides: list[str] | None = None,
     command: str | None = None,
     write_results: bool = True,
+    seed_logs: dict[int, str] | None = None,
 ) -> dict[str, Any]:
     name = f"{experiment}_{setting}"
     if not (train or write_results):
         raise ConfigError("Nothing to do: --no-train and --train-only together; drop one.")
+    seed_logs = dict(seed_logs or {})
+    if unknown := sorted(set(seed_logs) - set(seeds)):
+        raise ConfigError(f"--seed-log names seed(s) {unknown} that are not in --seeds {seeds}.")
     config_path = Path(config_dir) / f"{name}.toml"
     extra = list(overrides or [])
     if data_dir:
         extra.append(f'data.data_dir="{data_dir}"')
     base = load_config(config_path, extra + ["train.progress=false"])
     results_dir = Path(results_dir)
+    # --no-train: seeds whose runs are not on this machine keep their entry in the results file
+    recorded = {} if train else _recorded_seeds(results_dir / f"{name}.json")
     per_seed = []
     for seed in seeds:
         run_dir = Path(runs_dir) / name / f"seed{seed}"
         cfg = base.replace(**{"train.seed": seed})
+        if not train and not (run_dir / "checkpoint.pt").is_file() and seed in recorded:
+            per_seed.append(_recorded_entry(recorded[seed], data_dir, seed_logs.get(seed)))
+            continue
         ckpt = _seed_run(cfg, run_dir, epochs, command, train)
         if not write_results:  # train only; a later --no-train call writes the results file
             per_seed.append(
@@ -268,6 +280,7 @@ def _reproduce(
                 "matmul_precision": matmul_precision_of(ckpt, run_dir),
                 "checkpoint": str(out),
                 "run": str(run_dir),
+                "metrics_log": seed_logs.get(seed, str(run_dir / "metrics.jsonl")),
                 "train_commands": [c["command"] for c in commands],
             }
         )
@@ -316,12 +329,56 @@ def _reproduce(
     return result
 
 
+def _recorded_seeds(path: Path) -> dict[int, dict[str, Any]]:
+    """The per-seed entries of an existing results file, by seed (none if there is no file)."""
+    if not path.is_file():
+        return {}
+    return {int(r["seed"]): r for r in json.loads(path.read_text())["epochs"]["per_seed"]}
+
+
+def _recorded_entry(entry: dict[str, Any], data_dir: str | None, log: str | None):
+    """A seed trained elsewhere (its run is not on this machine): its entry in the results file,
+    with the validation and test errors recomputed from its exported checkpoint, which must
+    give the recorded test error (to within one image in 10,000, for another CPU's arithmetic)."""
+    seed, out = entry["seed"], Path(entry["checkpoint"])
+    if not out.is_file():
+        raise CheckpointError(
+            f"Seed {seed}: its run is not on this machine and its exported checkpoint '{out}' "
+            "is missing too; restore the checkpoint (git checkout) or drop the seed from --seeds."
+        )
+    val = evaluate_classifier(out, "val", data_dir)
+    test = evaluate_classifier(out, "test", data_dir)
+    if abs(test["error_percent"] - entry["test_error_percent"]) > 0.01 + 1e-6:
+        raise CheckpointError(
+            f"Seed {seed}: '{out}' gives {test['error_percent']:.2f}% test error, the results "
+            f"file records {entry['test_error_percent']:.2f}%: the checkpoint is not the one the "
+            "file describes. Retrain the seed, or restore the matching checkpoint."
+        )
+    log = log or entry.get("metrics_log")
+    print(
+        f"seed {seed}: no run in this runs directory; keeping its recorded entry (trained on "
+        f"{entry.get('hardware', 'unrecorded hardware')}), test error recomputed from '{out}'"
+    )
+    return entry | {
+        "test_error_percent": test["error_percent"],
+        "val_error_percent": val["error_percent"],
+        "test_scores": test,
+        "metrics_log": log,
+        "recorded_entry": True,
+    }
+
+
 def _error_curve(per_seed: list[dict[str, Any]], path: Path, paper: float, title: str) -> Path:
     """Validation and test error against wall-clock time, per seed, from the runs' logs (the
-    test error is logged for this curve only; nothing is chosen by it)."""
+    test error is logged for this curve only; nothing is chosen by it). A seed without a log on
+    this machine is left out of the figure."""
     series = {}
     for r in per_seed:
-        rows = [json.loads(line) for line in (Path(r["run"]) / "metrics.jsonl").open() if line]
+        log = Path(r.get("metrics_log") or Path(r["run"]) / "metrics.jsonl")
+        if not log.is_file():
+            print(f"seed {r['seed']}: no metrics log at '{log}'; left out of the figure")
+            continue
+        rows = [json.loads(line) for line in log.open() if line]
         for split in ("val", "test"):
             key = f"{split}_error_percent"
             if key not in rows[-1] and f"{split}_cluster_error_percent" in rows[-1]:
