@@ -179,6 +179,7 @@ def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(tiny_cfg,
     precision = load_checkpoint(seed1_run)["matmul_precision"]
     assert precision in ("highest", "medium")
     assert seed0["matmul_precision"] == precision == result["matmul_precision"]
+    assert seed0["gemm_rel_error"] == load_checkpoint(seed1_run.parent / "seed0")["gemm_rel_error"]
     # each seed trained with its own seed, hence its own labeled subset
     from torch_aae.run import read_run
     from torch_aae.training.data import load_data

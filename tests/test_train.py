@@ -190,6 +190,7 @@ def test_cli_train_resume_sample_encode_evaluate(data_dir, tmp_path, capsys):
     assert result["train_hardware"] == ckpt["hardware"] == hardware_info("cpu")
     assert result["train_matmul_precision"] == ckpt["matmul_precision"]
     assert ckpt["matmul_precision"] in ("highest", "medium")
+    assert result["train_gemm_rel_error"] == ckpt["gemm_rel_error"]
     assert (tmp_path / "parzen_neighbours.png").stat().st_size > 1000  # paper Fig. 5
     # the validation score for choosing runs: sigma from the first half, scored on the rest
     out_val = tmp_path / "parzen_val.json"
@@ -304,3 +305,27 @@ def test_label_errors(tiny_cfg, tmp_path):
     with pytest.raises(ConfigError, match="needs labels"):
         train_run(tiny_cfg.replace(**cond, **{"data.n_labeled": 0}), tmp_path / "c")
     assert not any((tmp_path / name).exists() for name in "abc")
+
+
+def test_gemm_error_is_measured_and_recorded(tiny_cfg, tmp_path, monkeypatch):
+    """The precision setting alone does not say whether the backend rounded to bf16; the GEMM
+    error measured under it does, and runs record it."""
+    from torch_aae.device import gemm_relative_error, matmul_is_fp32_accurate
+
+    cpu = torch.device("cpu")
+    torch.set_float32_matmul_precision("highest")
+    assert gemm_relative_error(cpu) < 1e-6 and matmul_is_fp32_accurate(cpu)
+    linear = torch.nn.functional.linear
+
+    def bf16_linear(a, w, b=None):  # a backend that rounds GEMM inputs to bf16
+        return linear(a.bfloat16().float(), w.bfloat16().float(), b)
+
+    monkeypatch.setattr(torch.nn.functional, "linear", bf16_linear)
+    assert gemm_relative_error(cpu) > 1e-4 and not matmul_is_fp32_accurate(cpu)
+    monkeypatch.undo()
+
+    cfg = tiny_cfg.replace(**{"train.epochs": 1, "train.matmul_precision": "highest"})
+    summary = train_run(cfg, tmp_path / "run")
+    ckpt = load_checkpoint(tmp_path / "run")
+    assert ckpt["matmul_precision"] == summary["matmul_precision"] == "highest"
+    assert 0 <= ckpt["gemm_rel_error"] == summary["gemm_rel_error"] < 1e-5

@@ -86,6 +86,7 @@ def evaluate_parzen(
         "hardware": hardware_info(),  # where this evaluation ran
         "train_hardware": ckpt.get("hardware"),
         "train_matmul_precision": matmul_precision_of(ckpt, run_dir),
+        "train_gemm_rel_error": matmul_precision_of(ckpt, run_dir, "gemm_rel_error"),
         "command": command,
         "train_commands": [c["command"] for c in run_commands(run_dir)],
         "commit": git_commit(),

@@ -278,6 +278,7 @@ def _reproduce(
                 # where the run last trained (older checkpoints do not say: this machine)
                 "hardware": ckpt.get("hardware", hardware_info()),
                 "matmul_precision": matmul_precision_of(ckpt, run_dir),
+                "gemm_rel_error": matmul_precision_of(ckpt, run_dir, "gemm_rel_error"),
                 "checkpoint": str(out),
                 "run": str(run_dir),
                 "metrics_log": seed_logs.get(seed, str(run_dir / "metrics.jsonl")),

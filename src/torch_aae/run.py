@@ -212,19 +212,22 @@ def _checkpoint(trainer: Trainer, data: DataBundle, run_dir: Path, wall: float) 
             "wall_seconds": wall,
             "hardware": hardware_info(trainer.device),
             # the GEMM precision in force ("highest": fp32; "medium": what the backend allows)
+            # and the GEMM error measured under it (~1e-7: fp32 maths; ~1e-3: bf16 inputs)
             "matmul_precision": trainer.matmul_precision,
+            "gemm_rel_error": trainer.gemm_rel_error,
         },
     )
 
 
-def matmul_precision_of(ckpt: dict, run_dir: str | Path) -> str | None:
-    """The GEMM precision the run last trained with: from its checkpoint, else (checkpoints
-    written before it was recorded) from the run's summary.json; None where neither says."""
-    if "matmul_precision" in ckpt:
-        return ckpt["matmul_precision"]
+def matmul_precision_of(ckpt: dict, run_dir: str | Path, key: str = "matmul_precision"):
+    """The GEMM precision the run last trained with (``key="gemm_rel_error"``: the GEMM error
+    measured under it): from its checkpoint, else (checkpoints written before it was recorded)
+    from the run's summary.json; None where neither says."""
+    if key in ckpt:
+        return ckpt[key]
     summary = Path(run_dir) / "summary.json"
     if summary.is_file():
-        return json.loads(summary.read_text()).get("matmul_precision")
+        return json.loads(summary.read_text()).get(key)
     return None
 
 
@@ -428,6 +431,7 @@ def finish_run(
         "wall_seconds": round(wall, 1),
         "hardware": hardware_info(trainer.device),
         "matmul_precision": trainer.matmul_precision,
+        "gemm_rel_error": trainer.gemm_rel_error,
         "processes": trainer.dist.world_size,
         "max_weight_difference_across_processes": weight_gap,
         "command": command,
