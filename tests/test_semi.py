@@ -351,6 +351,10 @@ def test_reproduce_no_train_keeps_seeds_trained_elsewhere(tiny_cfg, tmp_path, ca
     results = tmp_path / "results" / "semi_supervised_100.json"
     assert main([*args, "--seeds", "0", "1"]) == 0
     first = json.loads(results.read_text())
+    # a results file from before the GEMM precision was recorded
+    for key in ("matmul_precision", "gemm_rel_error"):
+        del first["epochs"]["per_seed"][0][key]
+    results.write_text(json.dumps(first))
     # seed 0's run leaves this machine; its log is kept elsewhere
     runs = tmp_path / "runs" / "semi_supervised_100"
     shutil.move(runs / "seed0", tmp_path / "elsewhere")
@@ -367,6 +371,9 @@ def test_reproduce_no_train_keeps_seeds_trained_elsewhere(tiny_cfg, tmp_path, ca
         assert new0[key] == old0[key]
     assert merged["test_error_percent"]["per_seed"] == first["test_error_percent"]["per_seed"]
     assert merged["seeds"] == [0, 1] and "recorded_entry" not in merged["epochs"]["per_seed"][1]
+    assert new0["matmul_precision"] is None and new0["gemm_rel_error"] is None
+    precision = merged["epochs"]["per_seed"][1]["matmul_precision"]
+    assert merged["matmul_precision"] == "; ".join(sorted({"None", precision}))
 
     # a seed neither on this machine nor in the results file is refused, the file untouched
     assert main([*args, "--seeds", "0", "1", "2", "--no-train"]) == 2

@@ -361,6 +361,9 @@ def _recorded_entry(entry: dict[str, Any], data_dir: str | None, log: str | None
         f"{entry.get('hardware', 'unrecorded hardware')}), test error recomputed from '{out}'"
     )
     return entry | {
+        # files written before these were recorded do not say
+        "matmul_precision": entry.get("matmul_precision"),
+        "gemm_rel_error": entry.get("gemm_rel_error"),
         "test_error_percent": test["error_percent"],
         "val_error_percent": val["error_percent"],
         "test_scores": test,
