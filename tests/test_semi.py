@@ -382,25 +382,12 @@ def test_reproduce_no_train_keeps_seeds_trained_elsewhere(tiny_cfg, tmp_path, ca
     # an exported checkpoint that does not give the recorded error is refused
     ckpts = tmp_path / "results" / "checkpoints"
     saved = (ckpts / "semi_supervised_100_seed0.pt").read_bytes()
-    entry = merged["epochs"]["per_seed"][0]
-    results.write_text(
-        json.dumps(
-            merged
-            | {
-                "epochs": merged["epochs"]
-                | {
-                    "per_seed": [
-                        entry | {"test_error_percent": entry["test_error_percent"] + 5},
-                        merged["epochs"]["per_seed"][1],
-                    ]
-                }
-            }
-        )
-    )
-    tampered = results.read_text()
+    tampered = json.loads(results.read_text())
+    tampered["epochs"]["per_seed"][0]["test_error_percent"] += 5
+    results.write_text(json.dumps(tampered))
     assert main([*args, "--seeds", "0", "1", "--no-train"]) == 2
     assert "not the one the file describes" in capsys.readouterr().err
-    assert results.read_text() == tampered
+    assert json.loads(results.read_text()) == tampered
     (ckpts / "semi_supervised_100_seed0.pt").unlink()
     assert main([*args, "--seeds", "0", "1", "--no-train"]) == 2
     assert "exported checkpoint" in capsys.readouterr().err

@@ -15,8 +15,8 @@ from torch_aae.run import (
     git_commit,
     hardware_info,
     load_model,
-    matmul_precision_of,
     read_run,
+    recorded_in_run,
     run_commands,
 )
 from torch_aae.training.data import DataBundle
@@ -85,8 +85,8 @@ def evaluate_parzen(
         "eval_wall_seconds": round(time.perf_counter() - start, 1),
         "hardware": hardware_info(),  # where this evaluation ran
         "train_hardware": ckpt.get("hardware"),
-        "train_matmul_precision": matmul_precision_of(ckpt, run_dir),
-        "train_gemm_rel_error": matmul_precision_of(ckpt, run_dir, "gemm_rel_error"),
+        "train_matmul_precision": recorded_in_run(ckpt, run_dir, "matmul_precision"),
+        "train_gemm_rel_error": recorded_in_run(ckpt, run_dir, "gemm_rel_error"),
         "command": command,
         "train_commands": [c["command"] for c in run_commands(run_dir)],
         "commit": git_commit(),

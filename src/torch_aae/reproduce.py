@@ -26,8 +26,8 @@ from torch_aae.registry import create_model
 from torch_aae.run import (
     git_commit,
     hardware_info,
-    matmul_precision_of,
     read_run,
+    recorded_in_run,
     resume_run,
     run_commands,
     train_run,
@@ -277,8 +277,8 @@ def _reproduce(
                 "wall_seconds": round(float(ckpt["wall_seconds"]), 1),
                 # where the run last trained (older checkpoints do not say: this machine)
                 "hardware": ckpt.get("hardware", hardware_info()),
-                "matmul_precision": matmul_precision_of(ckpt, run_dir),
-                "gemm_rel_error": matmul_precision_of(ckpt, run_dir, "gemm_rel_error"),
+                "matmul_precision": recorded_in_run(ckpt, run_dir, "matmul_precision"),
+                "gemm_rel_error": recorded_in_run(ckpt, run_dir, "gemm_rel_error"),
                 "checkpoint": str(out),
                 "run": str(run_dir),
                 "metrics_log": seed_logs.get(seed, str(run_dir / "metrics.jsonl")),

@@ -219,10 +219,10 @@ def _checkpoint(trainer: Trainer, data: DataBundle, run_dir: Path, wall: float) 
     )
 
 
-def matmul_precision_of(ckpt: dict, run_dir: str | Path, key: str = "matmul_precision"):
-    """The GEMM precision the run last trained with (``key="gemm_rel_error"``: the GEMM error
-    measured under it): from its checkpoint, else (checkpoints written before it was recorded)
-    from the run's summary.json; None where neither says."""
+def recorded_in_run(ckpt: dict, run_dir: str | Path, key: str):
+    """A setting the run last trained with (``"matmul_precision"``, ``"gemm_rel_error"``): from
+    its checkpoint, else (checkpoints written before it was recorded) from the run's
+    summary.json; None where neither says."""
     if key in ckpt:
         return ckpt[key]
     summary = Path(run_dir) / "summary.json"
