@@ -397,3 +397,33 @@ def test_reproduce_no_train_keeps_seeds_trained_elsewhere(tiny_cfg, tmp_path, ca
     assert "SEED=PATH" in capsys.readouterr().err
     assert main([*args, "--seeds", "1", "--no-train", "--seed-log", f"0={log}"]) == 2
     assert "not in --seeds" in capsys.readouterr().err
+
+
+def test_label_seed_keeps_the_labeled_subset_while_the_init_seed_varies(tiny_cfg, tmp_path):
+    from torch_aae.reproduce import reproduce
+    from torch_aae.training.data import load_data
+
+    cfg = tiny_cfg.replace(**{"data.n_labeled": 50})
+    labeled = {}
+    for seed, label_seed in [(0, None), (1, None), (1, 0), (7, 0), (0, 3)]:
+        run = cfg.replace(**{"train.seed": seed, "data.label_seed": label_seed})
+        labeled[seed, label_seed] = load_data(run.data, run.train.seed).train_labels
+    assert int((labeled[0, None] >= 0).sum()) == 50
+    # unset: the subset follows train.seed; set: it follows data.label_seed alone
+    assert not torch.equal(labeled[0, None], labeled[1, None])
+    assert torch.equal(labeled[1, 0], labeled[0, None])
+    assert torch.equal(labeled[7, 0], labeled[0, None])
+    assert not torch.equal(labeled[0, 3], labeled[0, None])
+    with pytest.raises(ConfigError, match="label_seed must be >= 0"):
+        cfg.replace(**{"data.label_seed": -1})
+    # a reproduction draws each seed's own subset, so a fixed one is refused before any training
+    with pytest.raises(ConfigError, match="every seed the same labeled subset"):
+        reproduce(
+            "semi_supervised",
+            "100",
+            [0, 1],
+            runs_dir=tmp_path / "runs",
+            results_dir=tmp_path / "results",
+            overrides=["data.label_seed=0"],
+        )
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "results").exists()

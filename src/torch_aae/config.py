@@ -33,6 +33,9 @@ class DataConfig:
     val_size: int = 10000  # held out from the END of the training rows (MNIST: last 10,000)
     n_train: int = -1  # use only the first n_train training rows (-1: all); quick tries, tests
     n_labeled: int = -1  # labels used by label-conditioned regularization; -1 all, 0 none
+    # seed of the class-balanced labeled subset; None: train.seed (each seed its own subset).
+    # Set it to keep one subset while train.seed varies the initialization and batch order.
+    label_seed: int | None = None
     label_key: str | None = None  # user CSV/NPZ: the column or key holding integer labels
     download: bool = True  # fetch missing built-in datasets from the public mirrors
 
@@ -286,6 +289,8 @@ def _validate_section(name: str, section: Any) -> None:
         raise ConfigError(f"prior.high ({section.high}) must be greater than prior.low")
     if name == "data" and section.val_size < 0:
         raise ConfigError(f"data.val_size must be >= 0, got {section.val_size}")
+    if name == "data" and section.label_seed is not None and section.label_seed < 0:
+        raise ConfigError(f"data.label_seed must be >= 0 or unset, got {section.label_seed}")
     if name == "data" and (section.n_train == 0 or section.n_train < -1):
         raise ConfigError(f"data.n_train must be positive or -1 (all), got {section.n_train}")
     if name == "optim":

@@ -227,6 +227,13 @@ def _reproduce(
     if data_dir:
         extra.append(f'data.data_dir="{data_dir}"')
     base = load_config(config_path, extra + ["train.progress=false"])
+    if base.data.label_seed is not None:
+        raise ConfigError(
+            f"data.label_seed = {base.data.label_seed} would give every seed the same labeled "
+            "subset, but a reproduction draws each seed's own; drop it (to keep one subset "
+            "across initializations, use `aae train CONFIG --set data.label_seed=K "
+            "--set train.seed=S`)."
+        )
     results_dir = Path(results_dir)
     # --no-train: seeds whose runs are not on this machine keep their entry in the results file
     recorded = {} if train else _recorded_seeds(results_dir / f"{name}.json")

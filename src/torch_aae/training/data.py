@@ -47,7 +47,10 @@ def _split(x: np.ndarray, y: np.ndarray | None) -> Split:
 
 
 def load_data(cfg: DataConfig, seed: int = 0) -> DataBundle:
-    """Load ``cfg.dataset``, hold out the validation rows, pick the labels training may use."""
+    """Load ``cfg.dataset``, hold out the validation rows, pick the labels training may use.
+
+    The labeled subset is drawn with ``cfg.label_seed`` where set, else with ``seed`` (the run's
+    ``train.seed``)."""
     name = cfg.dataset.lower().replace("-", "_")
     if name in DATASETS:
         spec = DATASETS[name]
@@ -64,7 +67,12 @@ def load_data(cfg: DataConfig, seed: int = 0) -> DataBundle:
     train = _split(x[train_idx], None if y is None else y[train_idx])
     val = _split(x[val_idx], None if y is None else y[val_idx])
     return DataBundle(
-        train, val, test, _training_labels(train.y, cfg.n_labeled, seed), image_shape, class_names
+        train,
+        val,
+        test,
+        _training_labels(train.y, cfg.n_labeled, seed if cfg.label_seed is None else cfg.label_seed),
+        image_shape,
+        class_names,
     )
 
 
