@@ -53,6 +53,14 @@ def test_vae_run(tiny_cfg, tmp_path, prior):
     assert record["loss_kl"] >= 0 and "loss_disc" not in record
     assert 0 <= summary["test"]["c2st_accuracy"] <= 1
     assert (tmp_path / "run" / "figures" / "latent.png").is_file()
+    if prior == "gaussian":  # Parzen: the paper's Table 1 has an AAE row, not a VAE one
+        from torch_aae.evaluation import evaluate_parzen
+        from torch_aae.training.data import load_data
+
+        result = evaluate_parzen(tmp_path / "run", load_data(cfg.data), n_samples=200)
+        assert result["model"] == "vae" and result["dataset"] == "mnist"
+        assert result["paper_value"] is None and result["paper_se"] is None
+        assert result["n_samples"] == 200 and result["test_mean"] == result["test_mean"]
 
 
 def test_vae_needs_a_prior_density():
