@@ -2,7 +2,7 @@
 
 `data.n_labeled` draws the subset with the seed (`data.label_seed`, else `train.seed`); this shows,
 for each seed, one row per chosen class with that class's labeled images, so subsets can be
-compared by eye. Reads training images only::
+compared by eye, and prints their mean slant. Reads training images only::
 
     python docs/tuning/labeled_subsets.py --seeds 0 1 2 3 4 --classes 4 9 --n-labeled 100 \
         --data-dir ../shared/data --out docs/semi_supervised/labeled_4s_9s.png
@@ -11,6 +11,8 @@ compared by eye. Reads training images only::
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 import matplotlib
 
@@ -20,6 +22,9 @@ import numpy as np
 
 from torch_aae.config import RunConfig
 from torch_aae.training.data import load_data
+
+sys.path.insert(0, str(Path(__file__).parent))
+from confused_images import slant  # noqa: E402
 
 
 def main() -> None:
@@ -40,6 +45,7 @@ def main() -> None:
         for c in args.classes:
             idx = np.flatnonzero(labels == c)
             rows.append((seed, c, data.train.x[idx].numpy().reshape(len(idx), 28, 28)))
+            print(f"seed {seed}, class {c}: {len(idx)} labeled, mean slant {slant(rows[-1][2]).mean():.2f}")
     width = max(len(r[2]) for r in rows)
     fig, axes = plt.subplots(len(rows), width, figsize=(0.6 * width + 0.8, 0.6 * len(rows)))
     for i, (seed, c, images) in enumerate(rows):
