@@ -61,7 +61,9 @@ def main() -> None:
             if j < len(idx):
                 ax.imshow(val.x[idx[j]].reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
         axes[i, 0].text(-4, 14, f"{t} called {q} ({len(idx)})", ha="right", va="center", fontsize=8)
-        print(f"{t} called {q}: {len(idx)} images, mean slant {slant(val.x[idx].numpy()).mean():.2f}")
+        print(
+            f"{t} called {q}: {len(idx)} images, mean slant {slant(val.x[idx].numpy()).mean():.2f}"
+        )
     fig.subplots_adjust(left=0.16, right=0.99, top=0.99, bottom=0.01, wspace=0.05, hspace=0.05)
     fig.savefig(args.out, dpi=100)
     print(f"wrote {args.out} (epoch {trainer.epoch})")

@@ -38,14 +38,20 @@ def main() -> None:
     rows = []
     for seed in args.seeds:
         cfg = RunConfig().replace(
-            **{"data.n_labeled": args.n_labeled, "data.label_seed": seed, "data.data_dir": args.data_dir}
+            **{
+                "data.n_labeled": args.n_labeled,
+                "data.label_seed": seed,
+                "data.data_dir": args.data_dir,
+            }
         )
         data = load_data(cfg.data)
         labels = data.train_labels.numpy()
         for c in args.classes:
             idx = np.flatnonzero(labels == c)
             rows.append((seed, c, data.train.x[idx].numpy().reshape(len(idx), 28, 28)))
-            print(f"seed {seed}, class {c}: {len(idx)} labeled, mean slant {slant(rows[-1][2]).mean():.2f}")
+            print(
+                f"seed {seed}, class {c}: {len(idx)} labeled, mean slant {slant(rows[-1][2]).mean():.2f}"
+            )
     width = max(len(r[2]) for r in rows)
     fig, axes = plt.subplots(len(rows), width, figsize=(0.6 * width + 0.8, 0.6 * len(rows)))
     for i, (seed, c, images) in enumerate(rows):

@@ -70,7 +70,9 @@ def load_data(cfg: DataConfig, seed: int = 0) -> DataBundle:
         train,
         val,
         test,
-        _training_labels(train.y, cfg.n_labeled, seed if cfg.label_seed is None else cfg.label_seed),
+        _training_labels(
+            train.y, cfg.n_labeled, seed if cfg.label_seed is None else cfg.label_seed
+        ),
         image_shape,
         class_names,
     )
