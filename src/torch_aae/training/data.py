@@ -66,16 +66,9 @@ def load_data(cfg: DataConfig, seed: int = 0) -> DataBundle:
         train_idx = train_idx[: cfg.n_train]
     train = _split(x[train_idx], None if y is None else y[train_idx])
     val = _split(x[val_idx], None if y is None else y[val_idx])
-    return DataBundle(
-        train,
-        val,
-        test,
-        _training_labels(
-            train.y, cfg.n_labeled, seed if cfg.label_seed is None else cfg.label_seed
-        ),
-        image_shape,
-        class_names,
-    )
+    label_seed = seed if cfg.label_seed is None else cfg.label_seed
+    labels = _training_labels(train.y, cfg.n_labeled, label_seed)
+    return DataBundle(train, val, test, labels, image_shape, class_names)
 
 
 def _training_labels(y: torch.Tensor | None, n_labeled: int, seed: int) -> torch.Tensor | None:
