@@ -150,7 +150,9 @@ def test_label_model_config_errors(overrides, message):
         load_config(None, overrides)
 
 
-def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(tiny_cfg, tmp_path, capsys):
+def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(
+    tiny_cfg, tmp_path, capsys, monkeypatch
+):
     from torch_aae.cli import main
 
     cfg = _semi_tiny(tiny_cfg, **{"train.epochs": 1, "data.n_train": 1000})
@@ -201,9 +203,19 @@ def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(tiny_cfg,
     assert cm.shape == (10, 10) and cm.sum() == 10000
     assert np.array_equal(cm.sum(1), np.bincount(load_data(run_cfg.data, 0).test.y, minlength=10))
     assert 100 * (1 - np.trace(cm) / 10000) == pytest.approx(recomputed["error_percent"])
-    # a run directory's classifier gets its confusion matrix too, on any split
+    # a run directory's classifier gets its confusion matrix too, on any split, and q(y|x)
+    # reads each image once for the error and the matrix together
+    from torch_aae.semi import SemiSupervisedAAE
+
+    rows = []
+    classify = SemiSupervisedAAE.classify
+    monkeypatch.setattr(
+        SemiSupervisedAAE, "classify", lambda self, x: rows.append(len(x)) or classify(self, x)
+    )
     assert main(["evaluate", str(seed1_run), "--split", "val"]) == 0
+    monkeypatch.undo()
     scores = json.loads(capsys.readouterr().out)
+    assert sum(rows) == len(load_data(run_cfg.data, 1).val.y)
     cm = np.array(scores["confusion_matrix"])
     val_y = load_data(run_cfg.data, 1).val.y
     assert np.array_equal(cm.sum(1), np.bincount(val_y, minlength=10))

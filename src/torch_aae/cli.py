@@ -274,9 +274,8 @@ def cmd_compare(args) -> None:
 
 def cmd_evaluate(args) -> None:
     from torch_aae.api import AAE
-    from torch_aae.config import model_kind
     from torch_aae.evaluation import evaluate_parzen
-    from torch_aae.reproduce import CLASSIFIER_KIND, classifier_scores, evaluate_classifier
+    from torch_aae.reproduce import CLASSIFIER_KIND, evaluate_classifier
     from torch_aae.training.checkpoint import load_checkpoint
 
     if Path(args.run).is_file() and load_checkpoint(args.run).get("kind") == CLASSIFIER_KIND:
@@ -302,10 +301,7 @@ def cmd_evaluate(args) -> None:
     else:
         part = data.split(args.split)
         trainer = AAE.load(args.run).trainer_
-        scores = trainer.evaluate(part.x, part.y)
-        if model_kind(trainer.cfg) == "classifier":
-            n_classes = trainer.cfg.model.n_classes
-            scores |= classifier_scores(trainer.model, part.x, part.y, n_classes)
+        scores = trainer.evaluate(part.x, part.y, confusion=True)
         out = {"run": args.run, "split": args.split, **scores}
     _print_json(out, args.out)
 

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.metrics import confusion_matrix
 
 from torch_aae import plots
 from torch_aae.clustering import cluster_scores
@@ -34,7 +33,7 @@ from torch_aae.run import (
 )
 from torch_aae.training.checkpoint import load_checkpoint, save_checkpoint
 from torch_aae.training.data import load_data
-from torch_aae.training.trainer import cluster_probabilities, predict_labels
+from torch_aae.training.trainer import classifier_scores, cluster_probabilities
 
 # The paper's test errors (%) and their +/- where printed, per experiment and setting, with the
 # best public reimplementation we know of (semi-supervised only). Setting names: a label count,
@@ -113,18 +112,6 @@ def evaluate_classifier(path: str | Path, split: str = "test", data_dir: str | N
         q_eval = cluster_probabilities(model, part.x)
         return out | cluster_scores(q_ref, data.train.y.numpy(), q_eval, part.y.numpy())
     return out | classifier_scores(model, part.x, part.y, cfg.model.n_classes)
-
-
-def classifier_scores(model, x, y, n_classes: int) -> dict[str, Any]:
-    """Error (%) of ``argmax q(y|x)`` against ``y`` and the confusion matrix (rows: true label,
-    columns: predicted label, scikit-learn's convention)."""
-    pred = predict_labels(model, x)
-    return {
-        "error_percent": 100.0 * float((pred != y.cpu()).float().mean()),
-        "confusion_matrix": confusion_matrix(
-            y.cpu().numpy(), pred.numpy(), labels=list(range(n_classes))
-        ).tolist(),
-    }
 
 
 def _seed_run(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
+from sklearn.metrics import confusion_matrix
 from tqdm.auto import tqdm
 
 from torch_aae.clustering import cluster_scores
@@ -66,6 +68,19 @@ def predict_labels(model, x: torch.Tensor) -> torch.Tensor:
 def classification_error(model, x: torch.Tensor, labels: torch.Tensor) -> float:
     """Error (%) of ``argmax model.classify(x)`` against ``labels``, in eval mode."""
     return 100.0 * float((predict_labels(model, x) != labels.cpu()).float().mean())
+
+
+@torch.no_grad()
+def classifier_scores(model, x: torch.Tensor, y: torch.Tensor, n_classes: int) -> dict[str, Any]:
+    """Error (%) of ``argmax q(y|x)`` against ``y`` and the confusion matrix (rows: true label,
+    columns: predicted label, scikit-learn's convention), from one pass over ``x``."""
+    pred = predict_labels(model, x)
+    return {
+        "error_percent": 100.0 * float((pred != y.cpu()).float().mean()),
+        "confusion_matrix": confusion_matrix(
+            y.cpu().numpy(), pred.numpy(), labels=list(range(n_classes))
+        ).tolist(),
+    }
 
 
 @torch.no_grad()
@@ -240,8 +255,12 @@ class Trainer:
         return classification_error(self.model, x, labels)
 
     @torch.no_grad()
-    def evaluate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, float]:
+    def evaluate(
+        self, x: torch.Tensor, labels: torch.Tensor | None = None, confusion: bool = False
+    ) -> dict[str, Any]:
         """Held-out reconstruction error (all rows) and prior match (first ``n_eval`` rows).
+        A classifier also gets its error (%), and with ``confusion=True`` its confusion matrix
+        (rows: true label), both from one pass of q(y|x).
 
         Runs under a forked RNG so evaluating never changes the training stream.
         """
@@ -262,7 +281,9 @@ class Trainer:
         extra = {}
         kind = model_kind(self.cfg)
         if labels is not None and kind == "classifier":
-            extra["error_percent"] = self.error_percent(x, labels)
+            extra |= classifier_scores(model, x, labels, self.cfg.model.n_classes)
+            if not confusion:
+                del extra["confusion_matrix"]
         if labels is not None and kind == "clusterer":
             q = cluster_probabilities(model, x)  # clusters labelled from this split itself
             y = labels.cpu().numpy()
