@@ -71,16 +71,17 @@ def classification_error(model, x: torch.Tensor, labels: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def classifier_scores(model, x: torch.Tensor, y: torch.Tensor, n_classes: int) -> dict[str, Any]:
-    """Error (%) of ``argmax q(y|x)`` against ``y`` and the confusion matrix (rows: true label,
-    columns: predicted label, scikit-learn's convention), from one pass over ``x``."""
+def classifier_scores(
+    model, x: torch.Tensor, y: torch.Tensor, n_classes: int, confusion: bool = True
+) -> dict[str, Any]:
+    """Error (%) of ``argmax q(y|x)`` against ``y`` and, with ``confusion``, the confusion matrix
+    (rows: true label, columns: predicted label, scikit-learn's convention), from one pass over ``x``."""
     pred = predict_labels(model, x)
-    return {
-        "error_percent": 100.0 * float((pred != y.cpu()).float().mean()),
-        "confusion_matrix": confusion_matrix(
-            y.cpu().numpy(), pred.numpy(), labels=list(range(n_classes))
-        ).tolist(),
-    }
+    out: dict[str, Any] = {"error_percent": 100.0 * float((pred != y.cpu()).float().mean())}
+    if confusion:
+        cm = confusion_matrix(y.cpu().numpy(), pred.numpy(), labels=list(range(n_classes)))
+        out["confusion_matrix"] = cm.tolist()
+    return out
 
 
 @torch.no_grad()
@@ -281,9 +282,7 @@ class Trainer:
         extra = {}
         kind = model_kind(self.cfg)
         if labels is not None and kind == "classifier":
-            extra |= classifier_scores(model, x, labels, self.cfg.model.n_classes)
-            if not confusion:
-                del extra["confusion_matrix"]
+            extra |= classifier_scores(model, x, labels, self.cfg.model.n_classes, confusion)
         if labels is not None and kind == "clusterer":
             q = cluster_probabilities(model, x)  # clusters labelled from this split itself
             y = labels.cpu().numpy()
