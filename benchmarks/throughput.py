@@ -14,7 +14,12 @@ Measures, in one process on one machine:
   the fp32 matmul peak measured in the same run.
 
     python benchmarks/throughput.py --data-dir ../shared/data --out benchmarks/results.json
-    python benchmarks/throughput.py --quick   # a few steps; exits 1 if the fast path is slower
+    python benchmarks/throughput.py --quick   # a few steps; exits 1 if the fast path does more work
+
+``--quick`` is a smoke run for CI: it times a few steps of each loop and reports them, but its exit
+status depends only on what does not vary from machine to machine or run to run: that the fast
+path's step costs fewer FLOPs than the plain loop's (counted from the shapes). Whether that makes
+it faster is a measurement, made by the full benchmark on an idle machine, never a pass/fail gate.
 """
 
 from __future__ import annotations
@@ -362,7 +367,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir")
     parser.add_argument("--out", help="write the results JSON here")
-    parser.add_argument("--quick", action="store_true", help="few steps; exit 1 if not faster")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="few steps; exit 1 if the fast path does not do fewer FLOPs than the plain loop",
+    )
     parser.add_argument("--batch-sizes", default="100,256,1000")
     args = parser.parse_args(argv)
     x = torch.from_numpy(load_builtin("mnist", "train", args.data_dir, download=True)[0])
@@ -391,9 +400,17 @@ def main(argv=None) -> int:
     print(text)
     if args.out:
         Path(args.out).write_text(text + "\n")
-    if args.quick and results["runs"][0]["speedup"] <= 1.0:
-        print("fast path is not faster than the plain loop", file=sys.stderr)
-        return 1
+    if args.quick:
+        first = results["runs"][0]
+        ours, plain = first["torch_aae"]["gflop_per_step"], first["plain_eager"]["gflop_per_step"]
+        if ours >= plain:
+            print(
+                f"the fast path's step does {ours:.2f} GFLOP, not fewer than the plain loop's "
+                f"{plain:.2f}: one of its savings (shared encoder pass, one D batch, D frozen "
+                "during the G step) is gone",
+                file=sys.stderr,
+            )
+            return 1
     return 0
 
 
