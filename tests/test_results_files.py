@@ -30,6 +30,7 @@ def test_results_file_records_its_provenance(path):
     result = json.loads(path.read_text())
     assert set(result) >= COMMON, f"{path.name} lacks {sorted(COMMON - set(result))}"
     assert result["seeds"] and re.fullmatch(r"[0-9a-f]{7,40}(\+dirty)?", result["commit"])
+    assert (ROOT / result["details"]).is_file()  # the write-up of what was tried
     if result["experiment"] == "parzen":
         assert result["model"] in {"aae", "vae"}
         assert result["split"].startswith("test")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -166,6 +167,7 @@ def test_reproduce_writes_results_and_a_checkpoint_evaluate_recomputes(
     assert result["paper_value"] == 1.90 and result["seeds"] == [0, 1]
     assert len(result["test_error_percent"]["per_seed"]) == 2
     assert result["target_met"] is False  # two seeds can never meet the 3-seed target
+    assert (Path(__file__).resolve().parents[1] / result["details"]).is_file()
     for key in ("val_error_percent", "wall_seconds", "hardware", "command", "commit"):
         assert key in result
     assert (tmp_path / "results" / "semi_supervised_100_error_vs_time.png").stat().st_size > 1000

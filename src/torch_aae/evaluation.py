@@ -80,6 +80,7 @@ def evaluate_parzen(
         "split": where,
         "paper_value": paper[0] if paper else None,
         "paper_se": paper[1] if paper else None,
+        "details": "docs/likelihood.md",  # settings, what was tried and why
         "seeds": [cfg.train.seed],
         "sample_seed": seed,
         "epochs": int(ckpt["trainer"]["epoch"]),

@@ -51,6 +51,12 @@ BEST_PUBLIC = {
     ("semi_supervised", "100"): "about 5 (thadikari, TF, 5000 epochs)",
     ("semi_supervised", "1000"): "2.9",
 }
+# Where each experiment's settings, what was tried on validation and why, are written up.
+DETAILS = {
+    "semi_supervised": "docs/semi_supervised.md",
+    "clustering": "docs/clustering.md",
+    "dim_reduction": "docs/clustering.md",
+}
 TITLES = {
     "semi_supervised": "semi-supervised MNIST",
     "clustering": "unsupervised clustering of MNIST",
@@ -302,6 +308,7 @@ def _reproduce(
         and len(seeds) >= 3
         and all(r["epochs_trained"] >= (epochs or base.train.epochs) for r in per_seed),
         "complete": all(r["epochs_trained"] >= (epochs or base.train.epochs) for r in per_seed),
+        "details": DETAILS[experiment],
         "seeds": seeds,
         "epochs": {"configured": epochs or base.train.epochs, "per_seed": per_seed},
         "selection": f"checkpoint with the lowest {base.train.best_metric} (validation split: "
