@@ -18,6 +18,7 @@ COMMON = {
     "hardware",
     "command",
     "commit",
+    "details",
 }
 
 
