@@ -144,6 +144,8 @@ def test_supervised_decoder_reads_the_label_and_draws_the_style_grid(tiny_cfg, t
         (["train.best_metric='val_error_percent'"], "needs a classifier"),
         (["model.variant='semi_supervised'", "model.encoder_type='gaussian'"], "deterministic"),
         (["model.disc_noise_std=-1"], ">= 0"),
+        (["model.variant='clustering'", "data.n_labeled=0", "model.disc_z_noise_std=-1"], ">= 0"),
+        (["model.variant='aae'", "model.disc_z_noise_std=0"], "Use model.disc_noise_std"),
     ],
 )
 def test_label_model_config_errors(overrides, message):
@@ -347,6 +349,23 @@ def test_style_noise_reaches_the_decoder_in_training_only(variant):
     model.eval()
     model.reconstruct(x)
     assert torch.allclose(seen[-1], clean.detach(), atol=1e-6)
+
+
+@pytest.mark.parametrize("disc_z_noise", [None, 0.0, 0.2])
+def test_style_adversary_noise_defaults_to_disc_noise_and_can_be_set_apart(disc_z_noise):
+    """model.disc_z_noise_std: the style adversary's input noise; unset, disc_noise_std's."""
+    cfg = _semi_cfg(**{"model.disc_noise_std": 0.5, "model.disc_z_noise_std": disc_z_noise})
+    model = create_model(cfg, 12).train()
+    z = torch.zeros(4000, cfg.model.latent_dim)
+    seen = []
+    for disc in (model.disc_y, model.disc_z):
+        forward = disc.net.forward
+        disc.net.forward = lambda h, f=forward: (seen.append(h.detach()), f(h))[1]
+    model.disc_y(torch.zeros(4000, cfg.model.n_classes))
+    model.disc_z(z)
+    expected_z = 0.5 if disc_z_noise is None else disc_z_noise
+    assert abs(seen[0].std().item() - 0.5) < 0.03
+    assert abs(seen[1].std().item() - expected_z) < 0.03
 
 
 def test_reproduce_no_train_keeps_seeds_trained_elsewhere(tiny_cfg, tmp_path, capsys):

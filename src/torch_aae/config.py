@@ -65,6 +65,11 @@ class ModelConfig:
     n_classes: int = 10  # supervised / semi_supervised: label categories; clustering: clusters
     input_noise_std: float = 0.0  # Gaussian noise added to the encoder's input while training
     disc_noise_std: float = 0.0  # Gaussian noise added to every discriminator input (training)
+    # semi_supervised / clustering / dim_reduction: the style adversary's own input noise (None: as
+    # disc_noise_std). Noise on the style adversary's input hides fine structure in z from it,
+    # such as clusters a style code could use to carry the class; 0 keeps it sharp while
+    # disc_noise_std still keeps the categorical game alive.
+    disc_z_noise_std: float | None = None
     # semi_supervised / clustering / dim_reduction: Gaussian noise added to the style z on its way
     # to the decoder in the reconstruction phase (training only). It caps what z can pass to the
     # decoder, so the class has to travel through y; the adversary still sees the clean z.
@@ -277,6 +282,10 @@ def _validate_section(name: str, section: Any) -> None:
         ):
             if getattr(section, key) < 0:
                 raise ConfigError(f"model.{key} must be >= 0, got {getattr(section, key)}")
+        if section.disc_z_noise_std is not None and section.disc_z_noise_std < 0:
+            raise ConfigError(
+                f"model.disc_z_noise_std must be >= 0 or unset, got {section.disc_z_noise_std}"
+            )
     if name == "loss":
         for key in ("recon_weight", "adv_weight", "adv_y_weight", "ce_weight"):
             if getattr(section, key) < 0:
@@ -346,6 +355,12 @@ def _validate_run(cfg: RunConfig) -> None:
             f"model.style_noise_std = {cfg.model.style_noise_std} needs a model with a class code y "
             f"beside the style z ({', '.join(_Y_AND_Z_VARIANTS)}); model.variant = "
             f"'{cfg.model.variant}' has none. Set model.style_noise_std = 0."
+        )
+    if cfg.model.disc_z_noise_std is not None and cfg.model.variant not in _Y_AND_Z_VARIANTS:
+        raise ConfigError(
+            f"model.disc_z_noise_std = {cfg.model.disc_z_noise_std} is the style adversary's input "
+            f"noise in a model with a class code y beside the style z ({', '.join(_Y_AND_Z_VARIANTS)}); "
+            f"model.variant = '{cfg.model.variant}' has one adversary. Use model.disc_noise_std."
         )
     kind = model_kind(cfg)
     if cfg.train.best_metric == "val_cluster_error_percent" and kind != "clusterer":

@@ -99,10 +99,17 @@ class Discriminator(nn.Module):
     paper section 2.3) is concatenated to z.
     """
 
-    def __init__(self, latent_dim: int, cfg: ModelConfig, cond_dim: int = 0):
+    def __init__(
+        self,
+        latent_dim: int,
+        cfg: ModelConfig,
+        cond_dim: int = 0,
+        noise_std: float | None = None,
+    ):
         super().__init__()
         self.cond_dim = cond_dim
-        self.noise_std = cfg.disc_noise_std  # N(0, noise_std^2) added to z while training
+        # N(0, noise_std^2) added to z while training; None: cfg.disc_noise_std
+        self.noise_std = cfg.disc_noise_std if noise_std is None else noise_std
         self.net = mlp(latent_dim + cond_dim, cfg.disc_hidden, 1, cfg.activation)
 
     def forward(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:

@@ -114,7 +114,8 @@ class SemiSupervisedAAE(LabelDecoding):
         self.head_z = nn.Linear(width, cfg.latent_dim)  # style z
         self.decoder = Decoder(cfg.n_classes + cfg.latent_dim, data_dim, cfg)
         self.disc_y = Discriminator(cfg.n_classes, cfg)  # one-hot draws vs softmax outputs
-        self.disc_z = Discriminator(cfg.latent_dim, cfg)  # prior draws vs z
+        # prior draws vs z; its input noise is disc_z_noise_std where set
+        self.disc_z = Discriminator(cfg.latent_dim, cfg, noise_std=cfg.disc_z_noise_std)
         self.input_noise_std = cfg.input_noise_std
         self.style_noise_std = cfg.style_noise_std  # on z into the decoder, reconstruction only
         init_weights(self, cfg.init_std)
