@@ -132,6 +132,23 @@ def test_encoder_kinds(kind):
     assert (out.logvar is not None) == (kind == "gaussian")
 
 
+def test_min_posterior_std_floors_the_gaussian_encoders_spread():
+    from torch_aae.config import RunConfig
+    from torch_aae.errors import ConfigError
+
+    torch.manual_seed(0)
+    kw = dict(latent_dim=3, encoder_hidden=(16,), decoder_hidden=(16,), encoder_type="gaussian")
+    model = AdversarialAutoencoder(12, ModelConfig(**kw, min_posterior_std=0.8), PriorConfig())
+    x = torch.rand(1, 12).expand(20000, 12)
+    out = model.encode(x)
+    learned = model.encoder.net(x[:1]).chunk(2, dim=1)[1].clamp(-12, 8).exp()
+    expected = (learned + 0.64).sqrt()
+    assert torch.allclose(out.logvar[:1].exp().sqrt(), expected, atol=1e-5)
+    assert torch.allclose((out.z - out.mean).std(0), expected[0], rtol=0.03)
+    with pytest.raises(ConfigError, match="encoder_type = 'gaussian'"):
+        RunConfig().replace(**{"model.min_posterior_std": 0.5})
+
+
 def _label_cfg(label_batches):
     from torch_aae.config import RunConfig
 

@@ -58,6 +58,9 @@ class ModelConfig:
     encoder_type: Literal["deterministic", "gaussian", "universal"] = "deterministic"
     noise_dim: int = 16  # universal approximator: size of the noise eta concatenated to x
     noise_std: float = 1.0  # universal approximator: std of eta
+    # gaussian encoder: the posterior std is sqrt(sigma(x)^2 + min_posterior_std^2), so every
+    # image's code is spread at least this far (0: as learned)
+    min_posterior_std: float = 0.0
     decoder_output: Literal["sigmoid", "linear"] = "sigmoid"  # sigmoid for pixels in [0, 1]
     label_conditioning: Literal["none", "one_hot"] = "none"  # paper 2.3: label into D
     init_std: float = 0.01  # weights ~ N(0, init_std); paper appendix A; 0 = PyTorch default
@@ -276,6 +279,7 @@ def _validate_section(name: str, section: Any) -> None:
             "input_noise_std",
             "disc_noise_std",
             "style_noise_std",
+            "min_posterior_std",
             "head_threshold",
             "fixed_heads_scale",
             "init_std",
@@ -355,6 +359,12 @@ def _validate_run(cfg: RunConfig) -> None:
             f"model.style_noise_std = {cfg.model.style_noise_std} needs a model with a class code y "
             f"beside the style z ({', '.join(_Y_AND_Z_VARIANTS)}); model.variant = "
             f"'{cfg.model.variant}' has none. Set model.style_noise_std = 0."
+        )
+    if cfg.model.min_posterior_std and cfg.model.encoder_type != "gaussian":
+        raise ConfigError(
+            f"model.min_posterior_std = {cfg.model.min_posterior_std} is a floor on the Gaussian "
+            f"encoder's posterior std; model.encoder_type = '{cfg.model.encoder_type}' has none. "
+            "Set model.encoder_type = 'gaussian' or model.min_posterior_std = 0."
         )
     if cfg.model.disc_z_noise_std is not None and cfg.model.variant not in _Y_AND_Z_VARIANTS:
         raise ConfigError(

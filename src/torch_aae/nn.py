@@ -50,7 +50,8 @@ class Encoder(nn.Module):
     """q(z|x) (paper section 2.1).
 
     - ``deterministic``: z = f(x).
-    - ``gaussian``: z = mu(x) + sigma(x) * eps (reparameterization).
+    - ``gaussian``: z = mu(x) + sigma(x) * eps (reparameterization); with
+      ``cfg.min_posterior_std = s`` the std is sqrt(sigma(x)^2 + s^2).
     - ``universal``: z = f(x, eta), eta ~ N(0, noise_std^2) concatenated to x.
     """
 
@@ -59,6 +60,7 @@ class Encoder(nn.Module):
         self.kind = cfg.encoder_type
         self.noise_dim = cfg.noise_dim if self.kind == "universal" else 0
         self.noise_std = cfg.noise_std
+        self.min_var = cfg.min_posterior_std**2  # gaussian: floor on the posterior variance
         out_dim = 2 * cfg.latent_dim if self.kind == "gaussian" else cfg.latent_dim
         self.net = mlp(in_dim + self.noise_dim, cfg.encoder_hidden, out_dim, cfg.activation)
 
@@ -74,6 +76,8 @@ class Encoder(nn.Module):
             return EncoderOutput(z=h, mean=h)
         mean, logvar = h.chunk(2, dim=1)
         logvar = logvar.clamp(-12.0, 8.0)  # keeps exp(logvar) finite when training is rough
+        if self.min_var:
+            logvar = torch.log(logvar.exp() + self.min_var)
         z = mean + torch.randn_like(mean) * (0.5 * logvar).exp() if sample else mean
         return EncoderOutput(z=z, mean=mean, logvar=logvar)
 
