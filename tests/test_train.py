@@ -330,3 +330,24 @@ def test_gemm_error_is_measured_and_recorded(tiny_cfg, tmp_path, monkeypatch):
     ckpt = load_checkpoint(tmp_path / "run")
     assert ckpt["matmul_precision"] == summary["matmul_precision"] == "highest"
     assert 0 <= ckpt["gemm_rel_error"] == summary["gemm_rel_error"] < 1e-5
+
+
+@pytest.mark.parametrize("rounds", [False, True])
+def test_auto_matmul_keeps_medium_only_when_fp32_accurate_measuring_each_setting_once(
+    rounds, monkeypatch
+):
+    import torch_aae.device as device
+
+    cpu, calls = torch.device("cpu"), []
+
+    def fake_error(dev):
+        calls.append(torch.get_float32_matmul_precision())
+        return 1e-3 if rounds and calls[-1] == "medium" else 1e-7
+
+    monkeypatch.setattr(device, "gemm_relative_error", fake_error)
+    try:
+        setting, error = device.configure_matmul("auto", cpu)
+    finally:
+        torch.set_float32_matmul_precision("highest")
+    assert (setting, error) == (("highest", 1e-7) if rounds else ("medium", 1e-7))
+    assert calls == (["medium", "highest"] if rounds else ["medium"])

@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from torch_aae.clustering import cluster_scores
 from torch_aae.config import RunConfig, model_kind
 from torch_aae.data.split import IndexBatcher
-from torch_aae.device import configure_matmul, gemm_relative_error
+from torch_aae.device import configure_matmul
 from torch_aae.distributed import (
     DistInfo,
     any_rank,
@@ -104,8 +104,10 @@ class Trainer:
         self.model, self.cfg = model, cfg
         self.dist = dist_info or DistInfo()
         self.device = next(model.parameters()).device
-        self.matmul_precision = configure_matmul(cfg.train.matmul_precision, self.device)
-        self.gemm_rel_error = gemm_relative_error(self.device)  # measured, under that setting
+        # the setting in force and the GEMM error measured under it
+        self.matmul_precision, self.gemm_rel_error = configure_matmul(
+            cfg.train.matmul_precision, self.device
+        )
         self.variant = VARIANTS[cfg.model.variant]
         self.optimizers = self.variant.build_optimizers(model, cfg.optim)
         self.schedulers = build_schedulers(self.optimizers, cfg.optim)
