@@ -146,6 +146,11 @@ def test_supervised_decoder_reads_the_label_and_draws_the_style_grid(tiny_cfg, t
         (["model.disc_noise_std=-1"], ">= 0"),
         (["model.variant='clustering'", "data.n_labeled=0", "model.disc_z_noise_std=-1"], ">= 0"),
         (["model.variant='aae'", "model.disc_z_noise_std=0"], "Use model.disc_noise_std"),
+        (
+            ["model.variant='clustering'", "data.n_labeled=0", "model.y_prior_temperature=-1"],
+            ">= 0",
+        ),
+        (["model.variant='supervised'", "model.y_prior_temperature=0.3"], "has none"),
     ],
 )
 def test_label_model_config_errors(overrides, message):
@@ -460,3 +465,34 @@ def test_label_seed_keeps_the_labeled_subset_while_the_init_seed_varies(tiny_cfg
             overrides=["data.label_seed=0"],
         )
     assert not (tmp_path / "runs").exists() and not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("variant", ["semi_supervised", "clustering", "dim_reduction"])
+def test_relaxed_y_prior_draws_lie_on_the_simplex_near_uniformly_chosen_vertices(variant):
+    """model.y_prior_temperature: the categorical adversary's real samples are Concrete draws
+    (on the simplex, almost never exactly one-hot, every category equally likely to lead); at 0 they
+    are the paper's one-hots, drawn from the same random stream as before the option."""
+    k = 8
+    extra = {"model.n_classes": k, "model.latent_dim": 2 if variant == "dim_reduction" else 4}
+    if variant != "semi_supervised":
+        extra["data.n_labeled"] = 0
+    n = 40000
+    draws = {}
+    for t in (0.0, 0.2, 1.0):
+        cfg = _semi_cfg(**{"model.variant": variant, "model.y_prior_temperature": t} | extra)
+        model = create_model(cfg, 12)
+        draws[t] = model.prior_batch(n, torch.Generator().manual_seed(0), None)[:, :k]
+    exact = draws[0.0]
+    assert torch.equal(exact.sum(1), torch.ones(n)) and set(exact.unique().tolist()) == {0.0, 1.0}
+    expected = torch.randint(k, (n,), generator=torch.Generator().manual_seed(0))
+    assert torch.equal(exact.argmax(1), expected)
+    for t in (0.2, 1.0):
+        y = draws[t]
+        assert torch.allclose(y.sum(1), torch.ones(n), atol=1e-5) and (y >= 0).all()
+        assert (y.max(1).values < 1).float().mean() > 0.9  # float32 rounds a few to 1
+        share = torch.bincount(y.argmax(1), minlength=k) / n
+        assert (share - 1 / k).abs().max() < 0.01
+    # a lower temperature draws closer to the vertices (Concrete(uniform, t): the mean largest
+    # coordinate falls from ~0.9 at t = 0.2 towards 1/k as t grows)
+    sharp, soft = draws[0.2].max(1).values.mean(), draws[1.0].max(1).values.mean()
+    assert 0.85 < sharp < 0.97 and soft < 0.6

@@ -77,6 +77,12 @@ class ModelConfig:
     # to the decoder in the reconstruction phase (training only). It caps what z can pass to the
     # decoder, so the class has to travel through y; the adversary still sees the clean z.
     style_noise_std: float = 0.0
+    # semi_supervised / clustering / dim_reduction: > 0 draws the categorical adversary's real
+    # samples from a Concrete (Gumbel-softmax) distribution with uniform logits at this
+    # temperature instead of exact one-hots (0: the paper's Cat(y)). Relaxed draws are almost
+    # never exactly one-hot, so the adversary cannot win on exactness alone, and it can still see
+    # which vertex each draw is near (how often each category is used) without input noise.
+    y_prior_temperature: float = 0.0
     head_threshold: float = 1.0  # dim_reduction: eta; head pairs closer than this are penalised
     fixed_heads_scale: float = 0.0  # dim_reduction: > 0 fixes W_c = scale * I (needs m = n)
 
@@ -279,6 +285,7 @@ def _validate_section(name: str, section: Any) -> None:
             "input_noise_std",
             "disc_noise_std",
             "style_noise_std",
+            "y_prior_temperature",
             "min_posterior_std",
             "head_threshold",
             "fixed_heads_scale",
@@ -359,6 +366,12 @@ def _validate_run(cfg: RunConfig) -> None:
             f"model.style_noise_std = {cfg.model.style_noise_std} needs a model with a class code y "
             f"beside the style z ({', '.join(_Y_AND_Z_VARIANTS)}); model.variant = "
             f"'{cfg.model.variant}' has none. Set model.style_noise_std = 0."
+        )
+    if cfg.model.y_prior_temperature and cfg.model.variant not in _Y_AND_Z_VARIANTS:
+        raise ConfigError(
+            f"model.y_prior_temperature = {cfg.model.y_prior_temperature} relaxes the prior of a "
+            f"class code y ({', '.join(_Y_AND_Z_VARIANTS)}); model.variant = "
+            f"'{cfg.model.variant}' has none. Set model.y_prior_temperature = 0."
         )
     if cfg.model.min_posterior_std and cfg.model.encoder_type != "gaussian":
         raise ConfigError(

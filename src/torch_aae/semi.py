@@ -165,9 +165,17 @@ class SemiSupervisedAAE(LabelDecoding):
     def prior_batch(
         self, n: int, generator: torch.Generator, labels: torch.Tensor | None
     ) -> torch.Tensor:
-        """(n, n_classes + latent_dim): one-hot draws of Cat(y), then z ~ p(z)."""
-        y = torch.randint(self.n_classes, (n,), generator=generator)
-        return torch.cat([_one_hot(y, self.n_classes), self.prior.sample(n, generator)], dim=1)
+        """(n, n_classes + latent_dim): one-hot draws of Cat(y) (or relaxed draws, with
+        ``model.y_prior_temperature`` > 0), then z ~ p(z)."""
+        t = self.cfg.y_prior_temperature
+        if t > 0:  # Concrete(uniform logits, t): softmax of Gumbel noise / t
+            u = torch.rand(n, self.n_classes, generator=generator)
+            tiny = torch.finfo(u.dtype).tiny
+            gumbel = -torch.log(-torch.log(u.clamp(tiny, 1.0 - 1e-7)))
+            y = (gumbel / t).softmax(dim=1)
+        else:
+            y = _one_hot(torch.randint(self.n_classes, (n,), generator=generator), self.n_classes)
+        return torch.cat([y, self.prior.sample(n, generator)], dim=1)
 
 
 class DimReductionAAE(SemiSupervisedAAE):
