@@ -168,7 +168,9 @@ class SemiSupervisedAAE(LabelDecoding):
         """(n, n_classes + latent_dim): one-hot draws of Cat(y) (or relaxed draws, with
         ``model.y_prior_temperature`` > 0), then z ~ p(z)."""
         t = self.cfg.y_prior_temperature
-        if t > 0:  # Concrete(uniform logits, t): softmax of Gumbel noise / t
+        # Concrete(uniform logits, t) = softmax(Gumbel noise / t), drawn here rather than with
+        # torch.distributions.RelaxedOneHotCategorical, which cannot take the run's generator
+        if t > 0:
             u = torch.rand(n, self.n_classes, generator=generator)
             tiny = torch.finfo(u.dtype).tiny
             gumbel = -torch.log(-torch.log(u.clamp(tiny, 1.0 - 1e-7)))
