@@ -46,12 +46,56 @@ def test_vae_step_moves_encoder_and_decoder():
     assert model.encoder.kind == "gaussian"
 
 
+def test_vae_step_descends_the_loss_terms():
+    """The training step's losses are ``loss_terms`` at the same draw, and the step lowers them."""
+    cfg = RunConfig().replace(**{"model.variant": "vae", "prior.type": "mixture"})
+    torch.manual_seed(0)
+    model = VariationalAutoencoder(
+        12,
+        ModelConfig(encoder_hidden=(16,), decoder_hidden=(16,), init_std=0.1),
+        PriorConfig(type="mixture"),
+    )
+    x = torch.rand(64, 12)
+    torch.manual_seed(1)
+    recon, kl = model.loss_terms(x)
+    opts = build_vae_optimizers(model, OptimConfig(lr_recon=0.01, momentum_recon=0.0))
+    torch.manual_seed(1)
+    out = vae_step(model, opts, x, None, None, cfg)
+    assert out["loss_recon"].item() == recon.item() and out["loss_kl"].item() == kl.item()
+    torch.manual_seed(1)
+    after = sum(model.loss_terms(x))
+    assert after.item() < (recon + kl).item()
+
+
+def test_neg_elbo_best_metric_is_for_vaes_only():
+    with pytest.raises(ConfigError, match="val_neg_elbo"):
+        config_from_dict({"train": {"best_metric": "val_neg_elbo"}})
+    cfg = config_from_dict({"model": {"variant": "vae"}, "train": {"best_metric": "val_neg_elbo"}})
+    assert cfg.train.best_metric == "val_neg_elbo"
+
+
 @pytest.mark.parametrize("prior", ["gaussian", "mixture"])
 def test_vae_run(tiny_cfg, tmp_path, prior):
-    cfg = tiny_cfg.replace(**{"model.variant": "vae", "prior.type": prior})
+    cfg = tiny_cfg.replace(
+        **{
+            "model.variant": "vae",
+            "prior.type": prior,
+            "train.best_metric": "val_neg_elbo",
+            "train.eval_every": 1,
+        }
+    )
     summary = train_run(cfg, tmp_path / "run")
-    record = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[-1])
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    record = json.loads(lines[-1])
     assert record["loss_kl"] >= 0 and "loss_disc" not in record
+    # held-out negative ELBO: its two terms, both from one draw per row
+    assert record["val_neg_elbo"] == pytest.approx(record["val_elbo_recon"] + record["val_kl"])
+    assert record["val_elbo_recon"] > 0 and math.isfinite(record["val_kl"])
+    if prior == "gaussian":  # closed-form KL: never negative
+        assert record["val_kl"] >= 0
+    evaluated = [json.loads(line) for line in lines if "val_neg_elbo" in json.loads(line)]
+    best = json.loads((tmp_path / "run" / "best.json").read_text())
+    assert best["value"] == min(r["val_neg_elbo"] for r in evaluated)
     assert 0 <= summary["test"]["c2st_accuracy"] <= 1
     assert (tmp_path / "run" / "figures" / "latent.png").is_file()
     if prior == "gaussian":  # Parzen: the paper's Table 1 has an AAE row, not a VAE one

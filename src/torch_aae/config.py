@@ -151,6 +151,7 @@ class TrainConfig:
         "val_mmd2",
         "val_error_percent",
         "val_cluster_error_percent",
+        "val_neg_elbo",
     ] = "val_recon_mse_sum"  # lower is better; the best evaluated epoch is copied to best.pt
     on_nonfinite: Literal["stop", "rollback"] = "stop"  # rollback: last checkpoint, lr / 2
     # Label-conditioned regularization (model.label_conditioning = "one_hot", paper 2.3):
@@ -391,6 +392,11 @@ def _validate_run(cfg: RunConfig) -> None:
             "train.best_metric = 'val_cluster_error_percent' is for models that cluster without "
             "labels (model.variant = 'clustering', or 'dim_reduction' with data.n_labeled = 0); "
             "use 'val_recon_mse_sum'."
+        )
+    if cfg.train.best_metric == "val_neg_elbo" and cfg.model.variant != "vae":
+        raise ConfigError(
+            "train.best_metric = 'val_neg_elbo' is the VAE's objective (model.variant = 'vae'); "
+            f"model.variant = '{cfg.model.variant}' has no ELBO. Use 'val_recon_mse_sum'."
         )
     if cfg.train.best_metric == "val_error_percent" and kind != "classifier":
         raise ConfigError(

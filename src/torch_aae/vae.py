@@ -14,6 +14,7 @@ from torch import nn
 
 from torch_aae.config import ModelConfig, PriorConfig
 from torch_aae.errors import ConfigError
+from torch_aae.losses import kl_monte_carlo, kl_to_gaussian, recon_loss
 from torch_aae.nn import Decoder, Encoder, EncoderOutput, init_weights
 from torch_aae.priors import GaussianPrior, MixturePrior, Prior, build_prior
 
@@ -50,6 +51,18 @@ class VariationalAutoencoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x).z)
+
+    def loss_terms(self, x: torch.Tensor, recon: str = "mse") -> tuple[torch.Tensor, torch.Tensor]:
+        """The two terms of the negative ELBO on ``x``, each a batch mean: the reconstruction
+        error of one reparameterized draw z ~ q(z|x) and KL(q(z|x) || p(z)) (closed form for the
+        Gaussian prior, the one-sample Monte-Carlo estimate at that draw for the mixture)."""
+        enc = self.encode(x)
+        rec = recon_loss(self.decode(enc.z), x, recon)
+        if isinstance(self.prior, GaussianPrior):
+            kl = kl_to_gaussian(enc.mean, enc.logvar, self.prior.std)
+        else:
+            kl = kl_monte_carlo(enc.z, enc.mean, enc.logvar, self.prior.log_prob(enc.z))
+        return rec, kl
 
     def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self(x)

@@ -20,13 +20,10 @@ from torch_aae.losses import (
     disc_accuracy,
     disc_loss,
     gen_loss,
-    kl_monte_carlo,
-    kl_to_gaussian,
     recon_loss,
 )
 from torch_aae.model import AdversarialAutoencoder
 from torch_aae.nn import Discriminator
-from torch_aae.priors import GaussianPrior
 from torch_aae.semi import SemiSupervisedAAE, SupervisedAAE
 from torch_aae.vae import VariationalAutoencoder
 
@@ -219,12 +216,7 @@ def vae_step(
     """One VAE mini-batch: a step on the negative ELBO, reconstruction + KL(q(z|x) || p(z))."""
     opt = opts["recon"]
     opt.zero_grad(set_to_none=True)
-    enc = model.encode(x)
-    recon = recon_loss(model.decode(enc.z), x, cfg.loss.recon)
-    if isinstance(model.prior, GaussianPrior):
-        kl = kl_to_gaussian(enc.mean, enc.logvar, model.prior.std)
-    else:  # mixture prior: closed-form log-density, Monte-Carlo KL
-        kl = kl_monte_carlo(enc.z, enc.mean, enc.logvar, model.prior.log_prob(enc.z))
+    recon, kl = model.loss_terms(x, cfg.loss.recon)
     (cfg.loss.recon_weight * recon + kl).backward()
     opt.step()
     return {"loss_recon": recon.detach(), "loss_kl": kl.detach()}

@@ -49,12 +49,14 @@ HEADLINE_METRICS = (
     "loss_disc_z",
     "loss_gen",
     "loss_ce",
+    "loss_kl",
     "disc_acc_real",
     "disc_acc_fake",
     "val_recon_mse_sum",
     "val_c2st_accuracy",
     "val_error_percent",
     "val_cluster_error_percent",
+    "val_neg_elbo",
 )
 
 
@@ -282,6 +284,8 @@ class Trainer:
                 ]
             )
         extra = {}
+        if hasattr(model, "loss_terms"):  # a VAE: its own objective, the negative ELBO
+            extra |= self._elbo(x)
         kind = model_kind(self.cfg)
         if labels is not None and kind == "classifier":
             extra |= classifier_scores(model, x, labels, self.cfg.model.n_classes, confusion)
@@ -301,6 +305,21 @@ class Trainer:
         match = prior_match(z[:n].numpy(), z_prior.numpy(), seed=self.cfg.train.seed)
         match["n_prior_match"] = match.pop("n")
         return {f"recon_{k}": v for k, v in recon.items()} | match | {"n_recon": len(x)} | extra
+
+    @torch.no_grad()
+    def _elbo(self, x: torch.Tensor, batch_size: int = 1000) -> dict[str, float]:
+        """Mean over the rows of ``x`` of the VAE's negative ELBO and its two terms (one draw
+        of z per row, from the evaluation seed), in eval mode."""
+        self.model.eval()
+        recon = kl = 0.0
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.cfg.train.seed + _EVAL_STREAM)
+            for i in range(0, len(x), batch_size):
+                xb = x[i : i + batch_size]
+                r, k = self.model.loss_terms(xb, self.cfg.loss.recon)
+                recon, kl = recon + float(r) * len(xb), kl + float(k) * len(xb)
+        recon, kl = recon / len(x), kl / len(x)
+        return {"elbo_recon": recon, "kl": kl, "neg_elbo": recon + kl}
 
     def state_dict(self) -> dict:
         return {
