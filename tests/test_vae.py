@@ -122,6 +122,13 @@ def test_compare_draws_aae_beside_vae(tiny_cfg, tmp_path, capsys):
     out = tmp_path / "fig2.png"
     assert main(["compare", str(tmp_path / "aae"), str(tmp_path / "vae"), "--out", str(out)]) == 0
     assert out.stat().st_size > 10_000
+    # best.pt: the epoch chosen on validation, its test numbers computed for the title
+    best = tmp_path / "fig2_best.png"
+    args = ["compare", str(tmp_path / "aae"), str(tmp_path / "vae"), "--checkpoint", "best"]
+    assert main([*args, "--out", str(best)]) == 0 and best.stat().st_size > 10_000
+    (tmp_path / "vae" / "best.pt").unlink()
+    assert main([*args, "--out", str(best)]) == 2
+    assert "no best.pt" in capsys.readouterr().err
     (tmp_path / "vae" / "summary.json").unlink()
     assert main(["compare", str(tmp_path / "aae"), str(tmp_path / "vae"), "--out", str(out)]) == 2
     assert "no summary.json" in capsys.readouterr().err

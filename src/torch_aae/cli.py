@@ -70,6 +70,13 @@ def _add_run_commands(sub) -> None:
     p = sub.add_parser("compare", help="held-out codes of several runs side by side (Fig. 2)")
     p.add_argument("runs", nargs="+", help="finished run directories (e.g. an AAE and a VAE)")
     p.add_argument("--out", required=True, help="PNG file to write")
+    p.add_argument(
+        "--checkpoint",
+        choices=["last", "best"],
+        default="last",
+        help="draw each run's last epoch (default) or its best.pt, the epoch chosen on validation "
+        "(test numbers then computed for that epoch)",
+    )
     p.add_argument("--data-dir")
 
     p = sub.add_parser("evaluate", help="print held-out numbers of a run as JSON")
@@ -269,7 +276,7 @@ def cmd_plot(args) -> None:
 def cmd_compare(args) -> None:
     from torch_aae.figures import compare_runs
 
-    print(compare_runs(args.runs, args.out, args.data_dir))
+    print(compare_runs(args.runs, args.out, args.data_dir, checkpoint=args.checkpoint))
 
 
 def cmd_evaluate(args) -> None:

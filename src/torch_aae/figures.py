@@ -256,28 +256,45 @@ def cluster_grid(model, x: torch.Tensor, per_cluster: int = 10) -> np.ndarray:
 
 @torch.no_grad()
 def compare_runs(
-    run_dirs: list[str | Path], out: str | Path, data_dir: str | None = None, n: int = 5000
+    run_dirs: list[str | Path],
+    out: str | Path,
+    data_dir: str | None = None,
+    n: int = 5000,
+    checkpoint: str = "last",
 ) -> Path:
     """Paper Fig. 2: the held-out codes of several runs side by side (e.g. an AAE beside a VAE
     with the same prior), each titled with its variant, test prior-match C2ST accuracy and test
-    reconstruction error from its ``summary.json``."""
+    reconstruction error: the last epoch's from its ``summary.json``, or with
+    ``checkpoint="best"`` those of ``best.pt`` (the epoch chosen on validation), computed here."""
+    from torch_aae.api import AAE
     from torch_aae.errors import CheckpointError
     from torch_aae.run import load_model, read_run
     from torch_aae.training.data import load_data
 
+    if checkpoint not in ("last", "best"):
+        raise ValueError(f"checkpoint must be 'last' or 'best', got {checkpoint!r}")
     panels, class_names = [], None
     for run in map(Path, run_dirs):
         summary_path = run / "summary.json"
         if not summary_path.is_file():
             raise CheckpointError(f"'{run}' has no summary.json; let the run finish first.")
-        test = json.loads(summary_path.read_text()).get("test") or {}
+        source = run / "best.pt" if checkpoint == "best" else run
+        if checkpoint == "best" and not source.is_file():
+            raise CheckpointError(
+                f"'{run}' has no best.pt (runs keep one once they have a validation score); "
+                "use --checkpoint last."
+            )
         cfg, _ = read_run(run)
         if data_dir:
             cfg = cfg.replace(**{"data.data_dir": data_dir})
         data = load_data(cfg.data, cfg.train.seed)
         held_out = data.test if data.test is not None else data.val
         class_names = data.class_names
-        model = load_model(run)
+        if checkpoint == "best":
+            test = AAE.load(source).trainer_.evaluate(held_out.x, held_out.y)
+        else:
+            test = json.loads(summary_path.read_text()).get("test") or {}
+        model = load_model(source)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.train.seed)
             z = torch.cat([model.encode(b).z for b in held_out.x[:n].split(1000)])
