@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from torch_aae.config import load_config
-from torch_aae.errors import AAEError, CheckpointError, DataError, TrainingInterrupted
+from torch_aae.errors import AAEError, DataError, TrainingInterrupted
 
 
 def _add_train(sub) -> None:
@@ -258,17 +258,12 @@ def cmd_encode(args) -> None:
 
 def cmd_plot(args) -> None:
     from torch_aae.figures import make_figures
-    from torch_aae.run import load_model
+    from torch_aae.run import best_checkpoint, load_model
 
     cfg, data = _run_data(args.run, args.data_dir)
     source, folder = Path(args.run), "figures"
     if args.checkpoint == "best":
-        source, folder = source / "best.pt", "figures_best"
-        if not source.is_file():
-            raise CheckpointError(
-                f"'{args.run}' has no best.pt (runs keep one once they have a validation "
-                "score); use --checkpoint last."
-            )
+        source, folder = best_checkpoint(args.run), "figures_best"
     for path in make_figures(load_model(source), data, args.run, cfg.train.seed, folder):
         print(path)
 

@@ -268,7 +268,7 @@ def compare_runs(
     ``checkpoint="best"`` those of ``best.pt`` (the epoch chosen on validation), computed here."""
     from torch_aae.api import AAE
     from torch_aae.errors import CheckpointError
-    from torch_aae.run import load_model, read_run
+    from torch_aae.run import best_checkpoint, load_model, read_run
     from torch_aae.training.data import load_data
 
     if checkpoint not in ("last", "best"):
@@ -278,12 +278,6 @@ def compare_runs(
         summary_path = run / "summary.json"
         if not summary_path.is_file():
             raise CheckpointError(f"'{run}' has no summary.json; let the run finish first.")
-        source = run / "best.pt" if checkpoint == "best" else run
-        if checkpoint == "best" and not source.is_file():
-            raise CheckpointError(
-                f"'{run}' has no best.pt (runs keep one once they have a validation score); "
-                "use --checkpoint last."
-            )
         cfg, _ = read_run(run)
         if data_dir:
             cfg = cfg.replace(**{"data.data_dir": data_dir})
@@ -291,10 +285,12 @@ def compare_runs(
         held_out = data.test if data.test is not None else data.val
         class_names = data.class_names
         if checkpoint == "best":
-            test = AAE.load(source).trainer_.evaluate(held_out.x, held_out.y)
+            trainer = AAE.load(best_checkpoint(run)).trainer_
+            test = trainer.evaluate(held_out.x, held_out.y)  # leaves the model in eval mode
+            model = trainer.model
         else:
             test = json.loads(summary_path.read_text()).get("test") or {}
-        model = load_model(source)
+            model = load_model(run)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.train.seed)
             z = torch.cat([model.encode(b).z for b in held_out.x[:n].split(1000)])

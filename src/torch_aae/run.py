@@ -177,6 +177,17 @@ def read_run(run_dir: str | Path) -> tuple[RunConfig, dict[str, Any]]:
     return cfg, ckpt
 
 
+def best_checkpoint(run_dir: str | Path) -> Path:
+    """``RUN/best.pt``, the epoch chosen on validation; a clear error where the run has none."""
+    path = Path(run_dir) / "best.pt"
+    if not path.is_file():
+        raise CheckpointError(
+            f"'{run_dir}' has no best.pt (runs keep one once they have a validation score); "
+            "use --checkpoint last."
+        )
+    return path
+
+
 def load_model(run_dir: str | Path, device: str = "cpu") -> AdversarialAutoencoder:
     """The trained model of a run directory or checkpoint file, in eval mode."""
     cfg, ckpt = read_run(run_dir)
