@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from torch_aae import load_model, resume_run, train_run
-from torch_aae.config import RunConfig, load_config
+from torch_aae.config import RunConfig, config_from_dict, load_config
 from torch_aae.errors import ConfigError
 from torch_aae.figures import style_grid
 from torch_aae.registry import VARIANTS, create_model
@@ -354,6 +354,42 @@ def test_style_noise_reaches_the_decoder_in_training_only(variant):
     model.eval()
     model.reconstruct(x)
     assert torch.allclose(seen[-1], clean.detach(), atol=1e-6)
+
+
+@pytest.mark.parametrize("variant", ["semi_supervised", "clustering", "dim_reduction"])
+def test_hard_decoder_y_feeds_one_hots_with_the_softmax_gradient(variant):
+    """model.decoder_y = "hard": the decoder reads the one-hot argmax of q(y|x), and the
+    encoder's y head gets the gradient it would get through the softmax (straight-through)."""
+    extra = {"data.n_labeled": 0, "model.n_classes": 6} if variant == "clustering" else {}
+    grads, inputs = {}, {}
+    for mode in ("softmax", "hard"):
+        cfg = _semi_cfg(**{"model.variant": variant, "model.decoder_y": mode} | extra)
+        torch.manual_seed(0)
+        model = create_model(cfg, 12)
+        seen = []
+        decode = model.decode
+        model.decode = lambda z, y, seen=seen, decode=decode: (
+            seen.append(y.detach()),
+            decode(z, y),
+        )[1]
+        x = torch.rand(64, 12)
+        logits, _ = model.encode_yz(x)
+        model.reconstruct(x).pow(2).sum().backward()
+        inputs[mode], grads[mode] = seen[-1], model.head_y.weight.grad.clone()
+        if mode == "hard":
+            one_hot = torch.nn.functional.one_hot(logits.argmax(1), cfg.model.n_classes).float()
+            assert torch.equal(inputs[mode], one_hot)
+        else:
+            assert torch.allclose(inputs[mode], logits.softmax(1).detach())
+    assert grads["hard"].abs().sum() > 0  # the y head still learns from the reconstruction
+    assert not torch.allclose(grads["hard"], grads["softmax"])  # decoder saw other inputs
+
+
+def test_hard_decoder_y_needs_a_class_code():
+    with pytest.raises(ConfigError, match=r"model.decoder_y = 'hard' sets what the decoder"):
+        config_from_dict({"model": {"variant": "aae", "decoder_y": "hard"}})
+    with pytest.raises(ConfigError, match=r"decoder_y"):
+        config_from_dict({"model": {"variant": "clustering", "decoder_y": "argmax"}})
 
 
 @pytest.mark.parametrize("disc_z_noise", [None, 0.0, 0.2])

@@ -83,6 +83,12 @@ class ModelConfig:
     # never exactly one-hot, so the adversary cannot win on exactness alone, and it can still see
     # which vertex each draw is near (how often each category is used) without input noise.
     y_prior_temperature: float = 0.0
+    # semi_supervised / clustering / dim_reduction: what the decoder reads of q(y|x) in the
+    # reconstruction phase. "softmax" (the paper): the probabilities, which can also carry style
+    # in how far they sit from a vertex. "hard": the one-hot of its argmax, with the softmax's
+    # gradient (straight-through), so y passes only the choice of class to the decoder. Not in
+    # the paper.
+    decoder_y: Literal["softmax", "hard"] = "softmax"
     head_threshold: float = 1.0  # dim_reduction: eta; head pairs closer than this are penalised
     fixed_heads_scale: float = 0.0  # dim_reduction: > 0 fixes W_c = scale * I (needs m = n)
 
@@ -373,6 +379,12 @@ def _validate_run(cfg: RunConfig) -> None:
             f"model.y_prior_temperature = {cfg.model.y_prior_temperature} relaxes the prior of a "
             f"class code y ({', '.join(_Y_AND_Z_VARIANTS)}); model.variant = "
             f"'{cfg.model.variant}' has none. Set model.y_prior_temperature = 0."
+        )
+    if cfg.model.decoder_y != "softmax" and cfg.model.variant not in _Y_AND_Z_VARIANTS:
+        raise ConfigError(
+            f"model.decoder_y = '{cfg.model.decoder_y}' sets what the decoder reads of a class code "
+            f"y ({', '.join(_Y_AND_Z_VARIANTS)}); model.variant = '{cfg.model.variant}' has none. "
+            "Set model.decoder_y = 'softmax'."
         )
     if cfg.model.min_posterior_std and cfg.model.encoder_type != "gaussian":
         raise ConfigError(

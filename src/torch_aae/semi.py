@@ -155,12 +155,17 @@ class SemiSupervisedAAE(LabelDecoding):
         return self.head_y(self._features(x))
 
     def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """decoder(softmax q(y|x), z); ``labels`` are ignored (the model infers y). While
-        training, z reaches the decoder with N(0, style_noise_std^2) noise added."""
+        """decoder(y, z) with y = softmax q(y|x), or its one-hot argmax (``model.decoder_y =
+        "hard"``, straight-through gradient); ``labels`` are ignored (the model infers y).
+        While training, z reaches the decoder with N(0, style_noise_std^2) noise added."""
         logits, z = self.encode_yz(x)
         if self.training and self.style_noise_std:
             z = z + self.style_noise_std * torch.randn_like(z)
-        return self.decode(z, logits.softmax(dim=1))
+        y = logits.softmax(dim=1)
+        if self.cfg.decoder_y == "hard":
+            hard = _one_hot(y.argmax(dim=1), self.n_classes).to(y.dtype)
+            y = hard + (y - y.detach())  # forward: the one-hot; backward: the softmax's gradient
+        return self.decode(z, y)
 
     def prior_batch(
         self, n: int, generator: torch.Generator, labels: torch.Tensor | None
