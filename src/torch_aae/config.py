@@ -83,8 +83,8 @@ class ModelConfig:
     # never exactly one-hot, so the adversary cannot win on exactness alone, and it can still see
     # which vertex each draw is near (how often each category is used) without input noise.
     y_prior_temperature: float = 0.0
-    # semi_supervised / clustering / dim_reduction: what the decoder reads of q(y|x) in the
-    # reconstruction phase. "softmax" (the paper): the probabilities, which can also carry style
+    # semi_supervised / clustering / dim_reduction: what the decoder reads of q(y|x) when the
+    # model reconstructs an input. "softmax" (the paper): the probabilities, which can also carry style
     # in how far they sit from a vertex. "hard": the one-hot of its argmax, with the softmax's
     # gradient (straight-through), so y passes only the choice of class to the decoder. Not in
     # the paper.
