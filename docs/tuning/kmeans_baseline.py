@@ -6,7 +6,7 @@ paper's rule names every cluster with the label of that image; the other scores 
 ``torch_aae.clustering.cluster_scores``. Validation: clusters named from validation images, as
 in the AAE runs' per-epoch logs; test: named from training images, as in the results files::
 
-    python docs/tuning/kmeans_baseline.py --clusters 16 30 --seeds 0 1 2 --data-dir ../shared/data
+    python docs/tuning/kmeans_baseline.py --clusters 16 30 20 --seeds 0 1 2 --data-dir ../shared/data
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from torch_aae.training.data import load_data
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--clusters", type=int, nargs="+", default=[16, 30])
+    p.add_argument("--clusters", type=int, nargs="+", default=[16, 30, 20])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--n-init", type=int, default=1)
     p.add_argument("--data-dir", default=None)
