@@ -532,3 +532,68 @@ def test_relaxed_y_prior_draws_lie_on_the_simplex_near_uniformly_chosen_vertices
     # coordinate falls from ~0.9 at t = 0.2 towards 1/k as t grows)
     sharp, soft = draws[0.2].max(1).values.mean(), draws[1.0].max(1).values.mean()
     assert 0.85 < sharp < 0.97 and soft < 0.6
+
+
+@pytest.mark.parametrize("variant", ["semi_supervised", "clustering", "dim_reduction"])
+@pytest.mark.parametrize("where", ["encoder", "autoencoder"])
+def test_batch_norm_normalises_the_codes_over_the_batch_and_not_the_discriminators(variant, where):
+    """model.batch_norm: in training mode the logits of q(y|x) and z are normalised over the
+    mini-batch; the decoder is normalised only with "autoencoder"; the discriminators never.
+    In evaluation mode a row's outputs do not depend on the rest of its batch."""
+    extra = {"data.n_labeled": 0, "model.n_classes": 6} if variant == "clustering" else {}
+    cfg = _semi_cfg(**{"model.variant": variant, "model.batch_norm": where} | extra)
+    torch.manual_seed(0)
+    model = create_model(cfg, 12).train()
+    x = torch.rand(256, 12)
+    logits, z = model.encode_yz(x)
+    for code in (logits, z):
+        assert torch.allclose(code.mean(0), torch.zeros(code.shape[1]), atol=1e-5)
+        assert torch.allclose(code.std(0, unbiased=False), torch.ones(code.shape[1]), atol=1e-2)
+
+    def norms(module):
+        return sum(isinstance(m, torch.nn.BatchNorm1d) for m in module.modules())
+
+    assert norms(model.trunk) == 2 and norms(model.head_y) == norms(model.head_z) == 1
+    assert norms(model.decoder) == (2 if where == "autoencoder" else 0)  # hidden + output
+    assert norms(model.disc_y) == norms(model.disc_z) == 0
+    # the running statistics make evaluation row-wise
+    model.eval()
+    assert torch.allclose(model.classify(x)[:3], model.classify(x[:3]), atol=1e-5)
+    assert torch.allclose(model.reconstruct(x)[:3], model.reconstruct(x[:3]), atol=1e-5)
+
+
+def test_batch_norm_model_trains_exports_and_evaluates(tiny_cfg, tmp_path):
+    """A semi-supervised run with batch norm learns, and its exported classifier (trunk, q(y|x)
+    head and their running statistics) gives the run's own test error."""
+    from torch_aae.reproduce import evaluate_classifier, export_classifier
+
+    cfg = _semi_tiny(
+        tiny_cfg, **{"train.epochs": 3, "data.n_train": 2000, "model.batch_norm": "autoencoder"}
+    )
+    summary = train_run(cfg, tmp_path / "run")
+    assert summary["test"]["error_percent"] < 60  # chance is 90%
+    path = export_classifier(tmp_path / "run", tmp_path / "clf.pt", {})
+    weights = load_checkpoint(path)["weights"]
+    assert any(k.endswith("running_var") for k in weights)
+    assert "test" in summary
+    scores = evaluate_classifier(path, split="val", data_dir=cfg.data.data_dir)
+    assert 0 <= scores["error_percent"] < 60
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"model": {"variant": "aae", "batch_norm": "encoder"}}, "model.batch_norm = 'none'"),
+        (
+            {
+                "model": {"variant": "clustering", "batch_norm": "encoder"},
+                "train": {"batch_size": 1},
+            },
+            "at least 2 rows",
+        ),
+        ({"model": {"variant": "clustering", "batch_norm": "decoder"}}, "batch_norm"),
+    ],
+)
+def test_batch_norm_config_errors(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        config_from_dict(overrides)

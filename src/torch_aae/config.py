@@ -89,6 +89,13 @@ class ModelConfig:
     # gradient (straight-through), so y passes only the choice of class to the decoder. Not in
     # the paper.
     decoder_y: Literal["softmax", "hard"] = "softmax"
+    # semi_supervised / clustering / dim_reduction: batch normalisation (BatchNorm1d before each
+    # activation) in the autoencoder, never in the discriminators. "encoder": every layer of
+    # q(y, z|x), the logits of q(y|x) and the linear z included; "autoencoder": the decoder's
+    # hidden layers and its output layer (before the sigmoid) as well. The paper's appendix
+    # describes it for SVHN ("autoencoder layers, including the softmax layer of q(y|x), the
+    # linear q(z|x) layer and the linear output layer"); "none" (the MNIST setting) is the default.
+    batch_norm: Literal["none", "encoder", "autoencoder"] = "none"
     head_threshold: float = 1.0  # dim_reduction: eta; head pairs closer than this are penalised
     fixed_heads_scale: float = 0.0  # dim_reduction: > 0 fixes W_c = scale * I (needs m = n)
 
@@ -385,6 +392,18 @@ def _validate_run(cfg: RunConfig) -> None:
             f"model.decoder_y = '{cfg.model.decoder_y}' sets what the decoder reads of a class code "
             f"y ({', '.join(_Y_AND_Z_VARIANTS)}); model.variant = '{cfg.model.variant}' has none. "
             "Set model.decoder_y = 'softmax'."
+        )
+    if cfg.model.batch_norm != "none" and cfg.model.variant not in _Y_AND_Z_VARIANTS:
+        raise ConfigError(
+            f"model.batch_norm = '{cfg.model.batch_norm}' is offered for the models with a class "
+            f"code y beside the style z ({', '.join(_Y_AND_Z_VARIANTS)}); model.variant = "
+            f"'{cfg.model.variant}' has none. Set model.batch_norm = 'none'."
+        )
+    if cfg.model.batch_norm != "none" and cfg.train.batch_size < 2:
+        raise ConfigError(
+            f"model.batch_norm = '{cfg.model.batch_norm}' normalises over the mini-batch, which "
+            f"needs at least 2 rows; train.batch_size = {cfg.train.batch_size}. Raise "
+            "train.batch_size or set model.batch_norm = 'none'."
         )
     if cfg.model.min_posterior_std and cfg.model.encoder_type != "gaussian":
         raise ConfigError(

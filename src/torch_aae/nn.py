@@ -18,14 +18,27 @@ def activation(name: str) -> nn.Module:
 
 
 def mlp(
-    in_dim: int, hidden: tuple[int, ...], out_dim: int, activation: str = "relu"
+    in_dim: int,
+    hidden: tuple[int, ...],
+    out_dim: int,
+    activation: str = "relu",
+    batch_norm: bool = False,
+    norm_output: bool = False,
 ) -> nn.Sequential:
-    """Linear layers with ``activation`` between them; the last layer is linear."""
+    """Linear layers with ``activation`` between them; the last layer is linear.
+
+    ``batch_norm`` puts a BatchNorm1d between each hidden Linear and its activation;
+    ``norm_output`` one after the last Linear as well."""
     layers: list[nn.Module] = []
     dims = (in_dim, *hidden)
     for a, b in zip(dims[:-1], dims[1:], strict=True):
-        layers += [nn.Linear(a, b), _ACTIVATIONS[activation]()]
+        layers.append(nn.Linear(a, b))
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(b))
+        layers.append(_ACTIVATIONS[activation]())
     layers.append(nn.Linear(dims[-1], out_dim))
+    if norm_output:
+        layers.append(nn.BatchNorm1d(out_dim))
     return nn.Sequential(*layers)
 
 
@@ -87,7 +100,8 @@ class Decoder(nn.Module):
 
     def __init__(self, latent_dim: int, out_dim: int, cfg: ModelConfig):
         super().__init__()
-        self.net = mlp(latent_dim, cfg.decoder_hidden, out_dim, cfg.activation)
+        bn = cfg.batch_norm == "autoencoder"  # y-and-z models only (config validation)
+        self.net = mlp(latent_dim, cfg.decoder_hidden, out_dim, cfg.activation, bn, bn)
         self.sigmoid = cfg.decoder_output == "sigmoid"
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:

@@ -31,6 +31,13 @@ def _one_hot(labels: torch.Tensor, n_classes: int) -> torch.Tensor:
     return F.one_hot(labels.long(), n_classes).float()
 
 
+def _head(width: int, out_dim: int, batch_norm: bool) -> nn.Module:
+    """A linear head; with ``batch_norm`` followed by a BatchNorm1d (``model.batch_norm``)."""
+    if not batch_norm:
+        return nn.Linear(width, out_dim)
+    return nn.Sequential(nn.Linear(width, out_dim), nn.BatchNorm1d(out_dim))
+
+
 class LabelDecoding(nn.Module):
     """Shared parts of the models whose decoder reads a label as well as z."""
 
@@ -107,11 +114,12 @@ class SemiSupervisedAAE(LabelDecoding):
         self.needs_labels = cfg.variant == "semi_supervised"  # dim_reduction: see registry
         self.prior = build_prior(prior_cfg, cfg.latent_dim)
         *inner, width = cfg.encoder_hidden
+        bn = cfg.batch_norm != "none"
         self.trunk = nn.Sequential(
-            mlp(data_dim, tuple(inner), width, cfg.activation), activation(cfg.activation)
+            mlp(data_dim, tuple(inner), width, cfg.activation, bn, bn), activation(cfg.activation)
         )
-        self.head_y = nn.Linear(width, cfg.n_classes)  # logits of q(y|x)
-        self.head_z = nn.Linear(width, cfg.latent_dim)  # style z
+        self.head_y = _head(width, cfg.n_classes, bn)  # logits of q(y|x)
+        self.head_z = _head(width, cfg.latent_dim, bn)  # style z
         self.decoder = Decoder(cfg.n_classes + cfg.latent_dim, data_dim, cfg)
         self.disc_y = Discriminator(cfg.n_classes, cfg)  # one-hot draws vs softmax outputs
         # prior draws vs z; its input noise is disc_z_noise_std where set
