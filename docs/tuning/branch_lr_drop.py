@@ -14,6 +14,14 @@ config from the branch epoch on, e.g. a loss weight::
 
     python docs/tuning/branch_lr_drop.py runs/tuning/semi100_ms90_s1.epoch50.pt \\
         runs/tuning/semi100_ms90_s1 runs/tuning/semi100_s1_advy3 --keep-lr --set loss.adv_y_weight=3 --epochs 70
+
+``--milestones M [M ...]`` replaces the schedule instead: from the branch epoch on the rates are
+the initial ones divided by 1/gamma once for each given milestone at or before that epoch, and
+again at each later one. From the epoch-40 checkpoint of a run whose rates dropped at 40, ``--milestones
+90 1000`` continues it as if it had been configured with ``optim.milestones = [90, 1000]``::
+
+    python docs/tuning/branch_lr_drop.py runs/tuning/semi100_bn_ms40_s0/checkpoints/epoch-00040.pt \
+        runs/tuning/semi100_bn_ms40_s0 runs/tuning/semi100_bn_enc_s0 --milestones 90 1000 --epochs 150
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ def main() -> None:
     p.add_argument("--epochs", type=int, required=True)
     p.add_argument("--gamma", type=float, default=0.1)
     p.add_argument("--keep-lr", action="store_true", help="branch without dividing the rates")
+    p.add_argument("--milestones", type=int, nargs="+", help="replace the schedule (see above)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--data-dir", default=None)
     a = p.parse_args()
@@ -50,7 +59,20 @@ def main() -> None:
     epoch = int(state["epoch"])
     cfg = config_from_dict(tomllib.loads(ckpt["config"]))
     cfg = apply_overrides(cfg, dict(parse_override(text) for text in a.set))
-    if not a.keep_lr:
+    if a.milestones is not None:
+        if a.keep_lr:
+            raise SystemExit("--milestones sets the rates itself; drop --keep-lr.")
+        milestones = sorted(a.milestones)
+        passed = sum(m <= epoch for m in milestones)
+        cfg = cfg.replace(**{"optim.milestones": milestones})
+        for name, sched in state["schedulers"].items():
+            sched["milestones"] = Counter({m: 1 for m in milestones if m > epoch})
+            sched["_last_lr"] = [lr * sched["gamma"] ** passed for lr in sched["base_lrs"]]
+            for group, lr in zip(
+                state["optimizers"][name]["param_groups"], sched["_last_lr"], strict=True
+            ):
+                group["lr"] = lr
+    elif not a.keep_lr:
         later = [m for m in cfg.optim.milestones if m > epoch]
         cfg = cfg.replace(**{"optim.milestones": [epoch, *later]})
         for sched in state["schedulers"].values():
