@@ -18,9 +18,10 @@ config from the branch epoch on, e.g. a loss weight::
 ``--milestones M [M ...]`` replaces the schedule instead: from the branch epoch on the rates are
 the initial ones divided by 1/gamma once for each given milestone at or before that epoch, and
 again at each later one. From the epoch-40 checkpoint of a run whose rates dropped at 40, ``--milestones
-90 1000`` continues it as if it had been configured with ``optim.milestones = [90, 1000]``::
+90 1000`` continues it as if it had been configured with ``optim.milestones = [90, 1000]`` (copy
+the epoch checkpoint aside when it is written: ``train.keep_last`` keeps only the last few)::
 
-    python docs/tuning/branch_lr_drop.py runs/tuning/semi100_bn_ms40_s0/checkpoints/epoch-00040.pt \
+    python docs/tuning/branch_lr_drop.py semi100_bn_s0.epoch40.pt \\
         runs/tuning/semi100_bn_ms40_s0 runs/tuning/semi100_bn_enc_s0 --milestones 90 1000 --epochs 150
 """
 
