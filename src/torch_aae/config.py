@@ -95,7 +95,9 @@ class ModelConfig:
     # hidden layers and its output layer (before the sigmoid) as well. The paper's appendix
     # describes it for SVHN ("autoencoder layers, including the softmax layer of q(y|x), the
     # linear q(z|x) layer and the linear output layer"); "none" (the MNIST setting) is the default.
-    batch_norm: Literal["none", "encoder", "autoencoder"] = "none"
+    # "trunk": the shared hidden layers of q(y, z|x) only; the logits of q(y|x) and z stay
+    # unnormalised (not in the paper).
+    batch_norm: Literal["none", "trunk", "encoder", "autoencoder"] = "none"
     head_threshold: float = 1.0  # dim_reduction: eta; head pairs closer than this are penalised
     fixed_heads_scale: float = 0.0  # dim_reduction: > 0 fixes W_c = scale * I (needs m = n)
 

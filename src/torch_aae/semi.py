@@ -114,12 +114,13 @@ class SemiSupervisedAAE(LabelDecoding):
         self.needs_labels = cfg.variant == "semi_supervised"  # dim_reduction: see registry
         self.prior = build_prior(prior_cfg, cfg.latent_dim)
         *inner, width = cfg.encoder_hidden
-        bn = cfg.batch_norm != "none"
+        bn = cfg.batch_norm != "none"  # the trunk's hidden layers
+        bn_heads = cfg.batch_norm in ("encoder", "autoencoder")  # the logits and z as well
         self.trunk = nn.Sequential(
             mlp(data_dim, tuple(inner), width, cfg.activation, bn, bn), activation(cfg.activation)
         )
-        self.head_y = _head(width, cfg.n_classes, bn)  # logits of q(y|x)
-        self.head_z = _head(width, cfg.latent_dim, bn)  # style z
+        self.head_y = _head(width, cfg.n_classes, bn_heads)  # logits of q(y|x)
+        self.head_z = _head(width, cfg.latent_dim, bn_heads)  # style z
         self.decoder = Decoder(cfg.n_classes + cfg.latent_dim, data_dim, cfg)
         self.disc_y = Discriminator(cfg.n_classes, cfg)  # one-hot draws vs softmax outputs
         # prior draws vs z; its input noise is disc_z_noise_std where set
