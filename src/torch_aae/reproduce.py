@@ -74,7 +74,12 @@ def export_classifier(run_checkpoint: str | Path, out: str | Path, meta: dict[st
     """
     cfg, ckpt = read_run(run_checkpoint)
     state = ckpt["trainer"]["model"]
-    weights = {k: v.half() for k, v in state.items() if k.startswith(_CLASSIFIER_PARTS)}
+    # floats to float16; integer buffers (batch norm's num_batches_tracked) keep their dtype
+    weights = {
+        k: v.half() if v.is_floating_point() else v
+        for k, v in state.items()
+        if k.startswith(_CLASSIFIER_PARTS)
+    }
     payload = {
         "kind": CLASSIFIER_KIND,
         "config": cfg.to_toml(),
@@ -96,7 +101,7 @@ def load_classifier(path: str | Path) -> tuple[RunConfig, torch.nn.Module]:
         )
     cfg = config_from_dict(tomllib.loads(payload["config"]))
     model = create_model(cfg, int(payload["data_dim"]))
-    weights = {k: v.float() for k, v in payload["weights"].items()}
+    weights = {k: v.float() if v.is_floating_point() else v for k, v in payload["weights"].items()}
     missing, unexpected = model.load_state_dict(weights, strict=False)
     if unexpected or any(k.startswith(_CLASSIFIER_PARTS) for k in missing):
         raise CheckpointError(f"'{path}' does not match its config's network; re-export it.")
