@@ -473,6 +473,78 @@ def test_reproduce_no_train_keeps_seeds_trained_elsewhere(tiny_cfg, tmp_path, ca
     assert "not in --seeds" in capsys.readouterr().err
 
 
+def test_reproduce_reports_a_seed_from_its_exported_classifier(tiny_cfg, tmp_path, capsys):
+    """--seed-export: a seed trained elsewhere (its own runs folder, since gone) enters the
+    results file from its exported classifier alone, with the same numbers as from its run;
+    exports that lack the run's record or were trained with another config are refused before
+    anything is written."""
+    import shutil
+
+    from torch_aae.cli import main
+    from torch_aae.reproduce import evaluate_classifier, export_classifier, run_record
+
+    cfg = _semi_tiny(tiny_cfg, **{"train.epochs": 2, "data.n_train": 1000})
+    (tmp_path / "configs").mkdir()
+    config = tmp_path / "configs" / "semi_supervised_100.toml"
+    config.write_text(cfg.to_toml())
+    dirs = [f"--{d}-dir={tmp_path / f}" for d, f in [("config", "configs"), ("runs", "runs")]]
+    dirs.append(f"--results-dir={tmp_path / 'results'}")
+    args = ["reproduce", "semi-supervised", "--labels", "100", *dirs]
+    results = tmp_path / "results" / "semi_supervised_100.json"
+    assert main([*args, "--seeds", "0"]) == 0
+    # seed 1 trained as a trial run elsewhere, exported with its record, then the run is gone
+    trial = tmp_path / "trial_s1"
+    assert main(["train", str(config), "--out", str(trial), "--set", "train.seed=1"]) == 0
+    record = run_record(trial)
+    export = tmp_path / "exports" / "trial_s1.pt"
+    export_classifier(trial / "best.pt", export, {"note": "trial", "record": record})
+    val, test = (evaluate_classifier(export, split) for split in ("val", "test"))
+    bare = tmp_path / "exports" / "bare_s1.pt"
+    export_classifier(trial / "best.pt", bare, {"note": "no record"})
+    log = tmp_path / "exports" / "trial_s1_metrics.jsonl"
+    shutil.copyfile(trial / "metrics.jsonl", log)
+    shutil.rmtree(trial)
+    before = results.read_text()
+    ckpt = tmp_path / "results" / "checkpoints" / "semi_supervised_100_seed1.pt"
+
+    refused = [
+        ([f"1={bare}"], ["--no-train"], "no 'record' in its metadata"),
+        ([f"2={export}"], ["--no-train"], "train.seed = 1 in the run, 2 now"),
+        ([f"1={export}"], [], "add --no-train"),
+        ([f"1={tmp_path / 'missing.pt'}"], ["--no-train"], "no such file"),
+        ([f"1={export}", "zero"], ["--no-train"], "SEED=PATH"),
+    ]
+    for exports, extra, message in refused:
+        flags = [f for e in exports for f in ("--seed-export", e)]
+        assert main([*args, "--seeds", "0", "1", "2", *extra, *flags]) == 2
+        assert message in capsys.readouterr().err
+        assert results.read_text() == before and not ckpt.exists()
+
+    flags = ["--no-train", "--seed-export", f"1={export}", "--seed-log", f"1={log}"]
+    capsys.readouterr()
+    assert main([*args, "--seeds", "0", "1", *flags]) == 0
+    assert f"seed 1: no run in this runs directory; taking the exported checkpoint '{export}'" in (
+        capsys.readouterr().out
+    )
+    merged = json.loads(results.read_text())
+    entry = merged["epochs"]["per_seed"][1]
+    assert merged["seeds"] == [0, 1] and entry["seed"] == 1
+    assert entry["test_error_percent"] == test["error_percent"]
+    assert entry["val_error_percent"] == val["error_percent"]
+    assert merged["test_error_percent"]["per_seed"][1] == test["error_percent"]
+    for key in ("best_epoch", "epochs_trained", "wall_seconds", "hardware", "run"):
+        assert entry[key] == record[key]
+    assert entry["train_commands"] == [c["command"] for c in record["train_commands"]]
+    assert entry["metrics_log"] == str(log) and entry["exported_from"] == str(export)
+    copied = load_checkpoint(ckpt)
+    assert copied["meta"]["seed"] == 1 and copied["meta"]["exported_from"] == str(export)
+    assert evaluate_classifier(ckpt, "test")["error_percent"] == test["error_percent"]
+    assert "seed 1." in ckpt.with_suffix(".md").read_text()  # its model card
+    # a seed with both a run here and an export is refused: which one would be meant?
+    assert main([*args, "--seeds", "0", "--no-train", "--seed-export", f"0={export}"]) == 2
+    assert "also has a run" in capsys.readouterr().err
+
+
 def test_label_seed_keeps_the_labeled_subset_while_the_init_seed_varies(tiny_cfg, tmp_path):
     from torch_aae.reproduce import reproduce
     from torch_aae.training.data import load_data

@@ -2,10 +2,11 @@
 
 For seed K, for each setting: copies the run's ``metrics.jsonl`` to
 ``docs/tuning/semi100_{arm}_sK_metrics.jsonl``, exports its lowest-validation checkpoint as a
-float16 classifier to ``docs/tuning/checkpoints/semi100_{arm}_sK.pt`` (the run's commands and best
-epoch in its metadata), and prints the validation-error row of the progress table in
-docs/semi_supervised.md, the export's own validation error and its largest confusion. Validation
-split only; the test split is not read::
+float16 classifier to ``docs/tuning/checkpoints/semi100_{arm}_sK.pt`` with the run's record in
+its metadata (best epoch, epochs, wall time, hardware, commands: ``aae reproduce --no-train
+--seed-export K=PATH`` reports the seed from it where the run is gone), and prints the row of
+the progress table in docs/semi_supervised.md, the export's own validation error and its
+largest confusion. Validation split only; the test split is not read::
 
     python docs/tuning/trial_pair.py 6 --data-dir ../shared/data
 
@@ -22,7 +23,7 @@ import json
 import shutil
 from pathlib import Path
 
-from torch_aae.reproduce import evaluate_classifier, export_classifier
+from torch_aae.reproduce import evaluate_classifier, export_classifier, run_record
 
 ARMS = {"ms90": "A: the config", "bn_trunk": "B: trunk batch norm"}
 EPOCHS = (10, 20, 30, 50, 90, 100, 110, 120, 130, 140, 150)
@@ -74,6 +75,8 @@ def main() -> None:
             "best": best,
             "commands": commands,
             "note": "trial checkpoint (lowest validation error); test error not read",
+            # what `aae reproduce ... --no-train --seed-export K=PATH` reports the seed from
+            "record": run_record(run),
         }
         out = Path(args.docs) / "checkpoints" / f"{run.name}.pt"
         export_classifier(run / "best.pt", out, meta)

@@ -139,6 +139,15 @@ def _add_reproduce(sub) -> None:
         help="a seed's metrics.jsonl for the error-against-time figure, for a seed whose run "
         "is not on this machine (with --no-train such a seed keeps its entry in the results file)",
     )
+    p.add_argument(
+        "--seed-export",
+        action="append",
+        default=[],
+        metavar="SEED=PATH",
+        help="with --no-train: report a seed whose run is not on this machine from its exported "
+        "classifier (one whose metadata holds its run's record); it must have been trained "
+        "with this experiment's config and seed, and is copied to RESULTS/checkpoints",
+    )
     p.add_argument("--config-dir", default="configs", help="where the experiment configs are")
     p.add_argument("--runs-dir", default="runs")
     p.add_argument("--results-dir", default="results")
@@ -339,6 +348,17 @@ def cmd_report(args) -> None:
     print(write_report(args.run, args.out))
 
 
+def _seed_paths(items: list[str], flag: str, example: str) -> dict[int, str]:
+    """{seed: path} of repeated ``flag SEED=PATH`` arguments."""
+    out = {}
+    for item in items:
+        seed, sep, path = item.partition("=")
+        if not (sep and seed.strip().isdigit() and path):
+            raise AAEError(f"{flag} {item!r}: write it as SEED=PATH, e.g. {example}.")
+        out[int(seed)] = path
+    return out
+
+
 def cmd_reproduce(args) -> None:
     from torch_aae.reproduce import reproduce
 
@@ -350,12 +370,8 @@ def cmd_reproduce(args) -> None:
     setting = args.labels or (
         args.clusters if args.experiment == "clustering" else f"clusters_{args.clusters}"
     )
-    seed_logs = {}
-    for item in args.seed_log:
-        seed, sep, path = item.partition("=")
-        if not (sep and seed.strip().isdigit() and path):
-            raise AAEError(f"--seed-log {item!r}: write it as SEED=PATH, e.g. 0=runs/seed0.jsonl.")
-        seed_logs[int(seed)] = path
+    seed_logs = _seed_paths(args.seed_log, "--seed-log", "0=runs/seed0.jsonl")
+    seed_exports = _seed_paths(args.seed_export, "--seed-export", "5=exports/seed5.pt")
     result = reproduce(
         args.experiment.replace("-", "_"),
         setting,
@@ -370,6 +386,7 @@ def cmd_reproduce(args) -> None:
         command=args.command_line,
         write_results=not args.train_only,
         seed_logs=seed_logs,
+        seed_exports=seed_exports,
     )
     if args.train_only:
         print(json.dumps(result))

@@ -182,6 +182,85 @@ def _check_same_config(cfg: RunConfig, run_cfg: RunConfig, run_dir: Path) -> Non
         )
 
 
+def run_record(run_dir: str | Path) -> dict[str, Any]:
+    """What a results file says of a run besides its scores: the epoch chosen on validation,
+    epochs trained, wall time, hardware, GEMM precision and the commands that trained it.
+
+    Stored (as ``meta["record"]``) in the classifier exported from the run, so that the seed
+    can still be reported (``--seed-export``) where the run itself is gone."""
+    run_dir = Path(run_dir)
+    ckpt = load_checkpoint(run_dir)
+    best = run_dir / "best.pt"
+    if not best.is_file():
+        raise CheckpointError(f"'{run_dir}' has no best.pt yet; train at least one epoch.")
+    return {
+        "best_epoch": int(load_checkpoint(best)["trainer"]["epoch"]),
+        "epochs_trained": int(ckpt["trainer"]["epoch"]),
+        "wall_seconds": round(float(ckpt["wall_seconds"]), 1),
+        # where the run last trained (older checkpoints do not say: this machine)
+        "hardware": ckpt.get("hardware", hardware_info()),
+        "matmul_precision": recorded_in_run(ckpt, run_dir, "matmul_precision"),
+        "gemm_rel_error": recorded_in_run(ckpt, run_dir, "gemm_rel_error"),
+        "run": str(run_dir),
+        "train_commands": run_commands(run_dir),
+    }
+
+
+def _checked_export(cfg: RunConfig, src: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``--seed-export``: the exported classifier ``src`` and its run record, once it is
+    checked to be trained with ``cfg`` (the experiment's config with this seed)."""
+    export_cfg, _ = load_classifier(src)
+    _check_same_config(cfg, export_cfg, src)
+    payload = load_checkpoint(src)
+    record = payload["meta"].get("record")
+    if not isinstance(record, dict):
+        raise CheckpointError(
+            f"'{src}' does not record how its run was trained (no 'record' in its metadata). "
+            "Export it again from its run with torch_aae.reproduce.export_classifier(RUN/best.pt, "
+            "OUT, {'record': run_record(RUN)}), or report the seed from its run in --runs-dir."
+        )
+    return payload, record
+
+
+def _seed_entry(
+    k: dict[str, Any], cfg: RunConfig, out: Path, record: dict[str, Any], log: str | None
+) -> dict[str, Any]:
+    """A seed's entry in the results file, and its model card: validation and test error of
+    its exported classifier ``out`` (the test split read here, once), with the run's record."""
+    val = evaluate_classifier(out, "val", k["data_dir"])
+    test = evaluate_classifier(out, "test", k["data_dir"])
+    write_model_card(
+        out.with_suffix(".md"),
+        experiment=k["experiment"],
+        setting=k["setting"],
+        seed=cfg.train.seed,
+        best_epoch=record["best_epoch"],
+        epochs_trained=record["epochs_trained"],
+        val=val,
+        test=test,
+        cfg=cfg,
+        config_path=k["config_path"],
+        command=k["command"],
+        train_commands=record["train_commands"],
+    )
+    return {
+        "seed": cfg.train.seed,
+        "test_error_percent": test["error_percent"],
+        "val_error_percent": val["error_percent"],
+        "test_scores": test,
+        "best_epoch": record["best_epoch"],
+        "epochs_trained": record["epochs_trained"],
+        "wall_seconds": record["wall_seconds"],
+        "hardware": record["hardware"],
+        "matmul_precision": record["matmul_precision"],
+        "gemm_rel_error": record["gemm_rel_error"],
+        "checkpoint": str(out),
+        "run": record["run"],
+        "metrics_log": log or str(Path(record["run"]) / "metrics.jsonl"),
+        "train_commands": [c["command"] for c in record["train_commands"]],
+    }
+
+
 def reproduce(experiment: str, setting: str, seeds: list[int], **kwargs: Any) -> dict[str, Any]:
     """Train (or resume) every seed of ``configs/<experiment>_<setting>.toml``, then write
     ``results/<experiment>_<setting>.json`` (see the module docstring)."""
@@ -213,13 +292,19 @@ def _reproduce(
     command: str | None = None,
     write_results: bool = True,
     seed_logs: dict[int, str] | None = None,
+    seed_exports: dict[int, str] | None = None,
 ) -> dict[str, Any]:
     name = f"{experiment}_{setting}"
     if not (train or write_results):
         raise ConfigError("Nothing to do: --no-train and --train-only together; drop one.")
-    seed_logs = dict(seed_logs or {})
-    if unknown := sorted(set(seed_logs) - set(seeds)):
-        raise ConfigError(f"--seed-log names seed(s) {unknown} that are not in --seeds {seeds}.")
+    seed_logs, seed_exports = dict(seed_logs or {}), dict(seed_exports or {})
+    for flag, given in (("--seed-log", seed_logs), ("--seed-export", seed_exports)):
+        if unknown := sorted(set(given) - set(seeds)):
+            raise ConfigError(f"{flag} names seed(s) {unknown} that are not in --seeds {seeds}.")
+    if seed_exports and train:
+        raise ConfigError(
+            "--seed-export reports a seed trained elsewhere and trains nothing; add --no-train."
+        )
     config_path = Path(config_dir) / f"{name}.toml"
     extra = list(overrides or [])
     if data_dir:
@@ -233,12 +318,50 @@ def _reproduce(
             "--set train.seed=S`)."
         )
     results_dir = Path(results_dir)
+    # every export is checked before anything is written
+    exports = {}
+    for seed, src in seed_exports.items():
+        if not Path(src).is_file():
+            raise CheckpointError(f"--seed-export {seed}={src}: no such file.")
+        if (Path(runs_dir) / name / f"seed{seed}" / "checkpoint.pt").is_file():
+            raise ConfigError(
+                f"--seed-export {seed}={src}, but seed {seed} also has a run in "
+                f"'{Path(runs_dir) / name}'; report it from one of them (drop the flag, or pass "
+                "another --runs-dir)."
+            )
+        exports[seed] = _checked_export(base.replace(**{"train.seed": seed}), Path(src))
     # --no-train: seeds whose runs are not on this machine keep their entry in the results file
     recorded = {} if train else _recorded_seeds(results_dir / f"{name}.json")
+    entry_args = {
+        "experiment": experiment,
+        "setting": setting,
+        "config_path": config_path,
+        "command": command,
+        "data_dir": data_dir,
+    }
     per_seed = []
     for seed in seeds:
         run_dir = Path(runs_dir) / name / f"seed{seed}"
         cfg = base.replace(**{"train.seed": seed})
+        if seed in exports:
+            out = results_dir / "checkpoints" / f"{name}_seed{seed}.pt"
+            src = Path(seed_exports[seed])
+            payload, record = exports[seed]
+            if src.resolve() != out.resolve():
+                meta = payload["meta"] | {
+                    "seed": seed,
+                    "epoch": record["best_epoch"],
+                    "setting": setting,
+                    "exported_from": str(src),
+                }
+                save_checkpoint(out, payload | {"meta": meta})
+            print(
+                f"seed {seed}: no run in this runs directory; taking the exported checkpoint "
+                f"'{src}' (trained on {record['hardware']}, best epoch {record['best_epoch']})"
+            )
+            entry = _seed_entry(entry_args, cfg, out, record, seed_logs.get(seed))
+            per_seed.append(entry | {"exported_from": str(src)})
+            continue
         if not train and not (run_dir / "checkpoint.pt").is_file() and seed in recorded:
             per_seed.append(_recorded_entry(recorded[seed], data_dir, seed_logs.get(seed)))
             continue
@@ -248,48 +371,12 @@ def _reproduce(
                 {"seed": seed, "epochs_trained": int(ckpt["trainer"]["epoch"]), "run": str(run_dir)}
             )
             continue
-        best = run_dir / "best.pt"
-        if not best.is_file():
-            raise CheckpointError(f"'{run_dir}' has no best.pt yet; train at least one epoch.")
-        best_epoch = int(load_checkpoint(best)["trainer"]["epoch"])
+        record = run_record(run_dir)
         out = results_dir / "checkpoints" / f"{name}_seed{seed}.pt"
-        export_classifier(best, out, {"seed": seed, "epoch": best_epoch, "setting": setting})
-        val = evaluate_classifier(out, "val", data_dir)
-        test = evaluate_classifier(out, "test", data_dir)
-        commands = run_commands(run_dir)
-        write_model_card(
-            out.with_suffix(".md"),
-            experiment=experiment,
-            setting=setting,
-            seed=seed,
-            best_epoch=best_epoch,
-            epochs_trained=int(ckpt["trainer"]["epoch"]),
-            val=val,
-            test=test,
-            cfg=cfg,
-            config_path=config_path,
-            command=command,
-            train_commands=commands,
-        )
-        per_seed.append(
-            {
-                "seed": seed,
-                "test_error_percent": test["error_percent"],
-                "val_error_percent": val["error_percent"],
-                "test_scores": test,
-                "best_epoch": best_epoch,
-                "epochs_trained": int(ckpt["trainer"]["epoch"]),
-                "wall_seconds": round(float(ckpt["wall_seconds"]), 1),
-                # where the run last trained (older checkpoints do not say: this machine)
-                "hardware": ckpt.get("hardware", hardware_info()),
-                "matmul_precision": recorded_in_run(ckpt, run_dir, "matmul_precision"),
-                "gemm_rel_error": recorded_in_run(ckpt, run_dir, "gemm_rel_error"),
-                "checkpoint": str(out),
-                "run": str(run_dir),
-                "metrics_log": seed_logs.get(seed, str(run_dir / "metrics.jsonl")),
-                "train_commands": [c["command"] for c in commands],
-            }
-        )
+        meta = {"seed": seed, "epoch": record["best_epoch"], "setting": setting, "record": record}
+        export_classifier(run_dir / "best.pt", out, meta)
+        log = seed_logs.get(seed, str(run_dir / "metrics.jsonl"))
+        per_seed.append(_seed_entry(entry_args, cfg, out, record, log))
     if not write_results:
         return {"experiment": experiment, "setting": setting, "trained": per_seed}
     paper, paper_sd = PAPER[experiment][setting]
