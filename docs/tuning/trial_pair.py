@@ -23,6 +23,8 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 from torch_aae.reproduce import evaluate_classifier, export_classifier, run_record
 
 ARMS = {"ms90": "A: the config", "bn_trunk": "B: trunk batch norm"}
@@ -65,36 +67,27 @@ def main() -> None:
             )
         best = json.loads((run / "best.json").read_text())
         shutil.copyfile(run / "metrics.jsonl", Path(args.docs) / f"{run.name}_metrics.jsonl")
-        commands = [
-            json.loads(line)["command"]
-            for line in (run / "commands.jsonl").read_text().splitlines()
-            if line.strip()
-        ]
+        # the record is what `aae reproduce ... --no-train --seed-export K=PATH` reports from
+        record = run_record(run)
         meta = {
             "run": str(run),
             "best": best,
-            "commands": commands,
+            "commands": [c["command"] for c in record["train_commands"]],
             "note": "trial checkpoint (lowest validation error); test error not read",
-            # what `aae reproduce ... --no-train --seed-export K=PATH` reports the seed from
-            "record": run_record(run),
+            "record": record,
         }
         out = Path(args.docs) / "checkpoints" / f"{run.name}.pt"
         export_classifier(run / "best.pt", out, meta)
         scores = evaluate_classifier(out, split="val", data_dir=args.data_dir)
-        cm = [row[:] for row in scores["confusion_matrix"]]
-        for k in range(len(cm)):
-            cm[k][k] = 0
-        true, pred = max(
-            ((i, j) for i in range(len(cm)) for j in range(len(cm))),
-            key=lambda ij: cm[ij[0]][ij[1]],
-        )
-        n_true = sum(scores["confusion_matrix"][true])
+        cm = np.asarray(scores["confusion_matrix"])
+        off = cm - np.diag(np.diag(cm))
+        true, pred = np.unravel_index(off.argmax(), off.shape)
         row = " | ".join(f"{curve[e]:.2f}" for e in EPOCHS)
         print(
             f"| {args.seed} | {label} | {row} | **{best['value']:.2f}** ({best['epoch']}) |\n"
             f"  export {out}: val error {scores['error_percent']:.2f}%, largest confusion "
-            f"{true} called {pred}: {cm[true][pred]} of {n_true}; "
-            f"wall {json.loads((run / 'metrics.jsonl').read_text().splitlines()[-1])['wall_seconds']:.0f} s"
+            f"{true} called {pred}: {off[true, pred]} of {cm[true].sum()}; "
+            f"wall {record['wall_seconds']:.0f} s"
         )
 
 
