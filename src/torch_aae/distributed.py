@@ -113,7 +113,9 @@ def average_scalars(values: dict[str, float], info: DistInfo) -> dict[str, float
 
 def leave_process_group(info: DistInfo) -> None:
     """After the last collective: wait for every rank, then tear the process group down, so no
-    rank exits while another still talks to it (an abort in gloo's teardown otherwise)."""
+    rank exits while another still talks to it. (A gloo worker thread may still release the last
+    collective's tensors just after this returns; ``aae train`` therefore ends ranks other than
+    0 with ``os._exit``, skipping the interpreter shutdown that such a release can abort.)"""
     if info.enabled and dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
