@@ -95,3 +95,19 @@ def test_plot_curves_skips_missing(tmp_path: Path) -> None:
     ]
     out = plots.plot_curves(records, ["loss", "acc", "absent"], tmp_path / "c.png")
     _check_png(out)
+
+
+def test_seed_colours_are_distinct_up_to_twenty_and_beyond():
+    for n in (1, 10, 11, 20, 25):
+        colours = plots.seed_colours(n)
+        assert len(colours) == n
+        assert len(set(colours)) == n, n
+
+
+def test_error_vs_time_takes_per_series_styles(tmp_path):
+    series = {"seed 0 val": ([0.1, 0.2], [5.0, 4.0]), "seed 0 test": ([0.1, 0.2], [5.5, 4.2])}
+    styles = {"seed 0 test": {"linestyle": "--", "color": "red"}}
+    out = plots.plot_error_vs_time(series, tmp_path / "curve.png", target=1.9, styles=styles)
+    assert out.stat().st_size > 1000
+    with pytest.raises(ValueError, match="2 times but 1 errors"):
+        plots.plot_error_vs_time({"bad": ([0.1, 0.2], [5.0])}, tmp_path / "bad.png")

@@ -522,12 +522,23 @@ def plot_curves(
     return _save(fig, path)
 
 
+def seed_colours(n: int) -> list[tuple[float, ...]]:
+    """``n`` distinct colours, one per seed: tab10 up to ten, tab20 up to twenty, then a
+    continuous map."""
+    if n <= 10:
+        return [colormaps["tab10"](i) for i in range(n)]
+    if n <= 20:
+        return [colormaps["tab20"](i) for i in range(n)]
+    return [colormaps["viridis"](i / (n - 1)) for i in range(n)]
+
+
 def plot_error_vs_time(
     series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
     path: str | os.PathLike[str],
     *,
     target: float | None = None,
     title: str = "",
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Path:
     """Error (%) against wall-clock hours, one line per series (e.g. per seed and split).
 
@@ -535,20 +546,21 @@ def plot_error_vs_time(
         series: name -> (hours, error_percent), equal lengths.
         path: PNG file to write.
         target: a horizontal reference line (e.g. the paper's number), or None.
+        styles: name -> extra ``Axes.plot`` keywords (colour, linestyle) for that series.
     """
     fig = _new_figure(7.0, 4.5)
     ax = fig.subplots()
     for name, (hours, errors) in series.items():
         if len(hours) != len(errors):
             raise ValueError(f"series {name!r}: {len(hours)} times but {len(errors)} errors")
-        ax.plot(hours, errors, label=name, linewidth=1.2)
+        ax.plot(hours, errors, label=name, linewidth=1.2, **dict((styles or {}).get(name, {})))
     if target is not None:
         ax.axhline(target, color="black", linestyle="--", linewidth=1, label=f"paper {target}%")
     ax.set_xlabel("wall-clock hours")
     ax.set_ylabel("error (%)")
     ax.set_yscale("log")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7 if len(series) > 10 else 8, ncol=2 if len(series) > 10 else 1)
     if title:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()

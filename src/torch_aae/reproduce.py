@@ -469,8 +469,9 @@ def _error_curve(per_seed: list[dict[str, Any]], path: Path, paper: float, title
     """Validation and test error against wall-clock time, per seed, from the runs' logs (the
     test error is logged for this curve only; nothing is chosen by it). A seed without a log on
     this machine is left out of the figure."""
-    series = {}
-    for r in per_seed:
+    series, styles = {}, {}
+    colours = plots.seed_colours(len(per_seed))
+    for i, r in enumerate(per_seed):
         log = Path(r.get("metrics_log") or Path(r["run"]) / "metrics.jsonl")
         if not log.is_file():
             print(f"seed {r['seed']}: no metrics log at '{log}'; left out of the figure")
@@ -483,8 +484,11 @@ def _error_curve(per_seed: list[dict[str, Any]], path: Path, paper: float, title
             pts = [(row["wall_seconds"] / 3600, row[key]) for row in rows if key in row]
             if pts:
                 hours, errors = zip(*pts, strict=True)
-                series[f"seed {r['seed']} {split}"] = (hours, errors)
-    return plots.plot_error_vs_time(series, path, target=paper, title=title)
+                name = f"seed {r['seed']} {split}"
+                series[name] = (hours, errors)
+                # one colour per seed; validation solid, test dashed
+                styles[name] = {"color": colours[i], "linestyle": "-" if split == "val" else "--"}
+    return plots.plot_error_vs_time(series, path, target=paper, title=title, styles=styles)
 
 
 def _per_class_line(scores: dict[str, Any]) -> str:
