@@ -108,6 +108,11 @@ def test_error_vs_time_takes_per_series_styles(tmp_path):
     series = {"seed 0 val": ([0.1, 0.2], [5.0, 4.0]), "seed 0 test": ([0.1, 0.2], [5.5, 4.2])}
     styles = {"seed 0 test": {"linestyle": "--", "color": "red"}}
     out = plots.plot_error_vs_time(series, tmp_path / "curve.png", target=1.9, styles=styles)
-    assert out.stat().st_size > 1000
+    img = _check_png(out)
+    # the styled series is drawn in pure red, a colour no default series line has
+    red = (img[..., 0] > 0.9) & (img[..., 1] < 0.1) & (img[..., 2] < 0.1)
+    assert red.sum() > 20
+    plain = _check_png(plots.plot_error_vs_time(series, tmp_path / "plain.png", target=1.9))
+    assert ((plain[..., 0] > 0.9) & (plain[..., 1] < 0.1) & (plain[..., 2] < 0.1)).sum() == 0
     with pytest.raises(ValueError, match="2 times but 1 errors"):
         plots.plot_error_vs_time({"bad": ([0.1, 0.2], [5.0])}, tmp_path / "bad.png")

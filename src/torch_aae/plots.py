@@ -553,7 +553,7 @@ def plot_error_vs_time(
     for name, (hours, errors) in series.items():
         if len(hours) != len(errors):
             raise ValueError(f"series {name!r}: {len(hours)} times but {len(errors)} errors")
-        ax.plot(hours, errors, label=name, linewidth=1.2, **dict((styles or {}).get(name, {})))
+        ax.plot(hours, errors, label=name, linewidth=1.2, **(styles or {}).get(name, {}))
     if target is not None:
         ax.axhline(target, color="black", linestyle="--", linewidth=1, label=f"paper {target}%")
     ax.set_xlabel("wall-clock hours")
