@@ -116,3 +116,21 @@ def test_error_vs_time_takes_per_series_styles(tmp_path):
     assert ((plain[..., 0] > 0.9) & (plain[..., 1] < 0.1) & (plain[..., 2] < 0.1)).sum() == 0
     with pytest.raises(ValueError, match="2 times but 1 errors"):
         plots.plot_error_vs_time({"bad": ([0.1, 0.2], [5.0])}, tmp_path / "bad.png")
+
+
+def test_error_vs_time_labels_the_log_axis_with_plain_numbers(tmp_path, monkeypatch):
+    labels: list[str] = []
+
+    def keep_labels(fig, path):
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        labels.extend(t.get_text() for t in ax.get_yticklabels(which="both") if t.get_text())
+        return real_save(fig, path)
+
+    real_save = plots._save
+    monkeypatch.setattr(plots, "_save", keep_labels)
+    series = {"seed 0": ([0.1, 0.2, 0.3], [35.0, 22.0, 18.0])}
+    plots.plot_error_vs_time(series, tmp_path / "curve.png", target=4.1)
+    assert labels, "no y tick labels drawn"
+    assert not any("times" in t or "^" in t for t in labels), labels
+    assert {"10", "20", "30"} <= set(labels), labels

@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogFormatter
 from scipy.stats import norm
 
 from torch_aae.errors import DataError
@@ -559,6 +560,10 @@ def plot_error_vs_time(
     ax.set_xlabel("wall-clock hours")
     ax.set_ylabel("error (%)")
     ax.set_yscale("log")
+    # plain numbers ("30", "2") on the ticks, not the default "3 x 10^1"; minor ticks are
+    # labelled only when the axis spans little more than a decade, as by default
+    ax.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=False))
+    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7 if len(series) > 10 else 8, ncol=2 if len(series) > 10 else 1)
     if title:
