@@ -33,6 +33,14 @@ def _expected_failures(estimator):
         AAEClusterer(
             n_clusters=3, style_dim=2, epochs=20, hidden_layer_sizes=(32,), random_state=0
         ),
+        AAEClusterer(
+            n_clusters=3,
+            style_dim=2,
+            batch_norm="encoder",
+            epochs=5,
+            hidden_layer_sizes=(16,),
+            random_state=0,
+        ),
     ],
     expected_failed_checks=_expected_failures,
 )
@@ -111,3 +119,19 @@ def test_clusterer_passes_init_input_noise_and_reconstruction_weight_to_its_mode
     assert paper._config(60, 0, {}).loss.recon_weight == 1.0
     with pytest.raises(ConfigError, match="loss.recon_weight must be >= 0"):
         AAEClusterer(recon_weight=-1.0, **kw).fit(X)
+
+
+def test_clusterer_passes_batch_norm_to_its_encoder():
+    X, _ = make_blobs(n_samples=60, centers=3, n_features=4, random_state=0)
+    kw = dict(n_clusters=3, style_dim=2, epochs=1, hidden_layer_sizes=(16,), random_state=0)
+    plain = AAEClusterer(**kw).fit(X)
+    normed = AAEClusterer(batch_norm="encoder", **kw).fit(X)
+    widths = sorted(
+        m.num_features for m in normed.model_.modules() if isinstance(m, nn.BatchNorm1d)
+    )
+    assert widths == [2, 3, 16]  # the trunk's hidden layer, the style code and the logits
+    assert not any(isinstance(m, nn.BatchNorm1d) for m in plain.model_.modules())
+    assert not normed.model_.training  # predictions use the running statistics
+    assert normed.predict_proba(X[:1]).shape == (1, 3)  # one row predicts (eval mode)
+    with pytest.raises(ConfigError, match="model.batch_norm = 'bogus' is not a valid choice"):
+        AAEClusterer(batch_norm="bogus", **kw).fit(X)

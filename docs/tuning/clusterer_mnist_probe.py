@@ -7,7 +7,9 @@ scikit-learn paragraph; one thread, 2-3 minutes per call:
 
     python docs/tuning/clusterer_mnist_probe.py --disc-noise 0.5 --optimizer adam --data-dir ../shared/data
     python docs/tuning/clusterer_mnist_probe.py --disc-noise 0.5 --input-noise 0.3 --init-std 0.05 \
-        --recon-weight 0.1 --optimizer sgd --data-dir ../shared/data   # the clustering_16.toml recipe
+        --recon-weight 0.1 --optimizer sgd --data-dir ../shared/data   # the earlier clustering_16.toml recipe
+    python docs/tuning/clusterer_mnist_probe.py --batch-norm encoder --input-noise 0.3 \
+        --optimizer sgd --epochs 30 --data-dir ../shared/data   # the clustering_30.toml recipe
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from torch_aae.training.data import load_data
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument(
+        "--batch-norm", choices=["none", "trunk", "encoder", "autoencoder"], default="none"
+    )
     p.add_argument("--disc-noise", type=float, default=0.0)
     p.add_argument("--input-noise", type=float, default=0.0)
     p.add_argument("--init-std", type=float, default=0.01)
@@ -44,6 +49,7 @@ def main() -> None:
     est = AAEClusterer(
         n_clusters=16,
         style_dim=5,
+        batch_norm=a.batch_norm,
         disc_noise_std=a.disc_noise,
         input_noise_std=a.input_noise,
         init_std=a.init_std,
@@ -60,6 +66,7 @@ def main() -> None:
     print(
         json.dumps(
             {
+                "batch_norm": a.batch_norm,
                 "disc_noise_std": a.disc_noise,
                 "input_noise_std": a.input_noise,
                 "init_std": a.init_std,

@@ -159,9 +159,12 @@ class AAEClusterer(ClusterMixin, _AAEBase):
     q(y|x) over ``n_clusters`` categories with a categorical adversary, plus a Gaussian style
     code of ``style_dim`` dimensions. ``predict`` is argmax q(y|x).
 
-    The knobs that made image clustering work in ``configs/clustering_16.toml`` are parameters
-    too: ``disc_noise_std`` (noise on both adversaries' inputs, keeps the categorical game from
-    collapsing), ``input_noise_std`` (noise on the encoder input, training only), ``init_std``
+    The knobs of the clustering configs (``configs/clustering_{16,30}.toml``) are parameters
+    too: ``batch_norm`` (``"encoder"``: BatchNorm1d after every Linear of q(y, z|x), the logits
+    of q(y|x) included, which keeps the categorical adversary from collapsing q(y|x) onto a few
+    clusters; ``"trunk"``, ``"autoencoder"`` or ``"none"`` as ``model.batch_norm``),
+    ``disc_noise_std`` (noise on both adversaries' inputs, an older way to keep the categorical
+    game alive), ``input_noise_std`` (noise on the encoder input, training only), ``init_std``
     (weights ~ N(0, init_std^2); 0 keeps PyTorch's init) and ``recon_weight`` (the weight of the
     reconstruction loss). Their defaults are the paper's plain model.
 
@@ -176,6 +179,7 @@ class AAEClusterer(ClusterMixin, _AAEBase):
         n_clusters: int = 16,
         *,
         style_dim: int = 10,
+        batch_norm: str = "none",
         disc_noise_std: float = 0.0,
         input_noise_std: float = 0.0,
         recon_weight: float = 1.0,
@@ -193,6 +197,7 @@ class AAEClusterer(ClusterMixin, _AAEBase):
     ):
         self.n_clusters = n_clusters
         self.style_dim = style_dim
+        self.batch_norm = batch_norm
         self.disc_noise_std = disc_noise_std
         self.input_noise_std = input_noise_std
         self.recon_weight = recon_weight
@@ -216,6 +221,7 @@ class AAEClusterer(ClusterMixin, _AAEBase):
                 "variant": "clustering",
                 "n_classes": self.n_clusters,
                 "latent_dim": self.style_dim,
+                "batch_norm": self.batch_norm,
                 "disc_noise_std": self.disc_noise_std,
                 "input_noise_std": self.input_noise_std,
                 "init_std": self.init_std,
