@@ -9,7 +9,7 @@ scikit-learn paragraph; one thread, 2-3 minutes per call:
     python docs/tuning/clusterer_mnist_probe.py --disc-noise 0.5 --input-noise 0.3 --init-std 0.05 \
         --recon-weight 0.1 --optimizer sgd --data-dir ../shared/data   # the earlier clustering_16.toml recipe
     python docs/tuning/clusterer_mnist_probe.py --batch-norm encoder --input-noise 0.3 \
-        --optimizer sgd --epochs 30 --data-dir ../shared/data   # the clustering_30.toml recipe
+        --optimizer sgd --epochs 30 --data-dir ../shared/data   # the clustering configs' recipe
 """
 
 from __future__ import annotations
