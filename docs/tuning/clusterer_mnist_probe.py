@@ -26,9 +26,7 @@ from torch_aae.training.data import load_data
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument(
-        "--batch-norm", choices=["none", "trunk", "encoder", "autoencoder"], default="none"
-    )
+    p.add_argument("--batch-norm", default="none", help="model.batch_norm (checked by the config)")
     p.add_argument("--disc-noise", type=float, default=0.0)
     p.add_argument("--input-noise", type=float, default=0.0)
     p.add_argument("--init-std", type=float, default=0.01)
