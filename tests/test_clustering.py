@@ -6,13 +6,16 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from torch_aae import train_run
 from torch_aae.cli import main
 from torch_aae.clustering import (
     cluster_labels_by_confidence,
     cluster_scores,
+    cluster_scores_from_logits,
     hungarian_accuracy,
+    log_odds,
 )
 
 
@@ -50,6 +53,31 @@ def test_paper_rule_takes_the_label_of_the_most_confident_reference_row():
     s = cluster_scores(q_ref, y_ref, q_ref, y_ref)
     assert s["error_percent"] == 50.0  # the two 7s are called 1
     assert s["majority_error_percent"] == 25.0  # majority: cluster 0 -> 7, only the 1 is wrong
+
+
+def test_log_odds_are_the_log_odds_and_keep_ranking_where_q_rounds_to_one():
+    logits = np.array([[2.0, 0.0, -1.0], [0.5, 0.4, 0.3], [40.0, 0.0, 0.0], [80.0, 0.0, 0.0]])
+    q = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    odds = log_odds(logits)
+    np.testing.assert_allclose(odds[:2], np.log(q[:2] / (1 - q[:2])), rtol=1e-12)
+    assert q[2, 0] == q[3, 0] == 1.0  # both round to 1.0 in float64 ...
+    assert odds[3, 0] > odds[2, 0] > 35  # ... but their log-odds still rank them
+    with pytest.raises(ValueError, match="at least 2 clusters"):
+        log_odds(np.zeros((3, 1)))
+
+
+def test_paper_rule_names_a_saturated_cluster_from_its_truly_most_confident_row():
+    # every row of cluster 0 has q(y=0|x) = 1.0 in float32; the first is a 7, the most
+    # confident (largest margin) a 1: the rule must take the 1, not the first tied row
+    logits = np.array([[30.0, 0.0], [60.0, 0.0], [45.0, 0.0], [0.0, 3.0]], dtype=np.float32)
+    y = np.array([7, 1, 7, 3])
+    q32 = torch.from_numpy(logits).softmax(1).numpy()
+    assert (q32[:3, 0] == 1.0).all()
+    assert cluster_labels_by_confidence(q32, y).tolist() == [7, 3]  # ties go to the first row
+    s = cluster_scores_from_logits(logits, y, logits, y)
+    assert s["error_percent"] == 50.0  # cluster 0 named 1: both 7s wrong
+    assert s["majority_error_percent"] == 25.0
+    assert s["mean_confidence"] == pytest.approx((3 + 1 / (1 + np.exp(-3.0))) / 4)
 
 
 def test_more_clusters_than_labels():

@@ -11,11 +11,12 @@ import torch
 from sklearn.decomposition import PCA
 
 from torch_aae import plots
+from torch_aae.clustering import log_odds
 from torch_aae.model import AdversarialAutoencoder
 from torch_aae.priors import GaussianPrior, UniformPrior
 from torch_aae.semi import LabelDecoding
 from torch_aae.training.data import DataBundle
-from torch_aae.training.trainer import HEADLINE_METRICS
+from torch_aae.training.trainer import HEADLINE_METRICS, cluster_logits
 
 
 @torch.no_grad()
@@ -236,14 +237,16 @@ def _representation_figure(model, x: torch.Tensor, y, path: Path) -> Path:
 @torch.no_grad()
 def cluster_grid(model, x: torch.Tensor, per_cluster: int = 10) -> np.ndarray:
     """Paper Fig. 9: per cluster k, the cluster head decoder(one-hot k, z = 0), then the
-    ``per_cluster`` images of ``x`` assigned to k with the largest q(y = k|x) (blank if fewer).
+    ``per_cluster`` images of ``x`` assigned to k with the largest q(y = k|x) (blank if fewer),
+    ranked by log-odds so that images whose q(y = k|x) rounds to 1.0 are still ordered.
     Returns (K * (1 + per_cluster), data_dim) images, row-major."""
     model.eval()
     k, d = model.n_classes, model.latent_dim
     device = next(model.parameters()).device
     heads = model.decode(torch.zeros(k, d, device=device), torch.arange(k, device=device)).cpu()
-    q = torch.cat([model.classify(b).softmax(1).cpu() for b in x.split(1000)])
-    assign, conf = q.argmax(1), q.max(1).values
+    odds = torch.from_numpy(log_odds(cluster_logits(model, x)))
+    assign = odds.argmax(1)
+    conf = odds.gather(1, assign[:, None]).squeeze(1)
     rows = []
     blank = torch.ones(x.shape[1])
     for c in range(k):

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from torch_aae import plots
-from torch_aae.clustering import cluster_scores
+from torch_aae.clustering import cluster_scores_from_logits
 from torch_aae.config import RunConfig, config_from_dict, load_config, model_kind, tomllib
 from torch_aae.errors import CheckpointError, ConfigError
 from torch_aae.registry import create_model
@@ -33,7 +33,7 @@ from torch_aae.run import (
 )
 from torch_aae.training.checkpoint import load_checkpoint, save_checkpoint
 from torch_aae.training.data import load_data
-from torch_aae.training.trainer import classifier_scores, cluster_probabilities
+from torch_aae.training.trainer import classifier_scores, cluster_logits
 
 # The paper's test errors (%) and their +/- where printed, per experiment and setting, with the
 # best public reimplementation we know of (semi-supervised only). Setting names: a label count,
@@ -119,9 +119,10 @@ def evaluate_classifier(path: str | Path, split: str = "test", data_dir: str | N
     part = data.split(split)
     out: dict[str, Any] = {"checkpoint": str(path), "split": split, "n": len(part.y)}
     if model_kind(cfg) == "clusterer":
-        q_ref = cluster_probabilities(model, data.train.x)
-        q_eval = cluster_probabilities(model, part.x)
-        return out | cluster_scores(q_ref, data.train.y.numpy(), q_eval, part.y.numpy())
+        ref = cluster_logits(model, data.train.x)
+        return out | cluster_scores_from_logits(
+            ref, data.train.y.numpy(), cluster_logits(model, part.x), part.y.numpy()
+        )
     return out | classifier_scores(model, part.x, part.y, cfg.model.n_classes)
 
 

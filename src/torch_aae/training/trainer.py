@@ -7,10 +7,11 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy.special import softmax
 from sklearn.metrics import confusion_matrix
 from tqdm.auto import tqdm
 
-from torch_aae.clustering import cluster_scores
+from torch_aae.clustering import cluster_scores_from_logits
 from torch_aae.config import RunConfig, model_kind
 from torch_aae.data.split import IndexBatcher
 from torch_aae.device import configure_matmul
@@ -87,10 +88,16 @@ def classifier_scores(
 
 
 @torch.no_grad()
-def cluster_probabilities(model, x: torch.Tensor) -> np.ndarray:
-    """q(y|x) of every row, (n, n_classes), in eval mode."""
+@torch.no_grad()
+def cluster_logits(model, x: torch.Tensor) -> np.ndarray:
+    """Logits of q(y|x) of every row, (n, n_classes), float64, in eval mode."""
     model.eval()
-    return torch.cat([model.classify(b).softmax(1).cpu() for b in x.split(1000)]).numpy()
+    return torch.cat([model.classify(b).double().cpu() for b in x.split(1000)]).numpy()
+
+
+def cluster_probabilities(model, x: torch.Tensor) -> np.ndarray:
+    """q(y|x) of every row, (n, n_classes), float64, in eval mode."""
+    return softmax(cluster_logits(model, x), axis=1)
 
 
 class Trainer:
@@ -290,9 +297,9 @@ class Trainer:
         if labels is not None and kind == "classifier":
             extra |= classifier_scores(model, x, labels, self.cfg.model.n_classes, confusion)
         if labels is not None and kind == "clusterer":
-            q = cluster_probabilities(model, x)  # clusters labelled from this split itself
+            logits = cluster_logits(model, x)  # clusters labelled from this split itself
             y = labels.cpu().numpy()
-            scores = cluster_scores(q, y, q, y)
+            scores = cluster_scores_from_logits(logits, y, logits, y)
             extra |= {f"cluster_{k}": v for k, v in scores.items()}
         if labels is not None and self.cfg.model.label_conditioning == "one_hot":
             # label-conditioned prior (paper Fig. 4): share of codes on their own label's component
