@@ -63,16 +63,30 @@ def _hardware_line(device_type: str) -> str:
     return text
 
 
-def git_commit() -> str | None:
+def git_commit(cwd: str | Path | None = None) -> str | None:
+    """The short commit of the checkout holding this package (or ``cwd``), with ``-dirty``
+    appended when tracked files under that folder (the package's own code) differ from it, so
+    that a number recorded from uncommitted code does not name a commit that did not produce
+    it; None outside a git checkout."""
+    where = Path(cwd) if cwd is not None else Path(__file__).parent
     try:
-        out = subprocess.run(
+        head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
             capture_output=True,
             text=True,
             timeout=5,
-            cwd=Path(__file__).parent,
-        )
-        return out.stdout.strip() or None
+            cwd=where,
+        ).stdout.strip()
+        if not head:
+            return None
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=where,
+        ).stdout.strip()
+        return f"{head}-dirty" if changed else head
     except (OSError, subprocess.SubprocessError):
         return None
 
