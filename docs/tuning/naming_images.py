@@ -3,8 +3,9 @@
 For an exported clustering classifier, per cluster: the training image with the largest
 q(y = k|x) (ranked by log-odds, the rule as ``aae evaluate`` applies it), the first training
 image, in data order, whose float32 q(y = k|x) rounds to the cluster's largest float32 value
-(what the rule gave before the log-odds ranking), the cluster's majority label, and how many
-training images are tied at that float32 value. Writes a figure: row 1 the log-odds namers,
+(what the rule gave before the log-odds ranking), the cluster's majority label, how many
+training images are tied at that float32 value, where the namer's ink (summed intensity) ranks
+among its cluster's images, and the rank correlation of log-odds with ink within the cluster. Writes a figure: row 1 the log-odds namers,
 row 2 the first tied images, each titled with its label and the cluster's majority label::
 
     python docs/tuning/naming_images.py results/checkpoints/clustering_16_seed1.pt \\
@@ -24,6 +25,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from scipy.stats import spearmanr  # noqa: E402
 
 from torch_aae.clustering import log_odds  # noqa: E402
 from torch_aae.reproduce import load_classifier  # noqa: E402
@@ -46,9 +48,11 @@ def main() -> None:
     q32 = torch.from_numpy(logits).float().softmax(1).numpy()
     odds = log_odds(logits)
     assign = odds.argmax(1)
+    ink = train.x.sum(1).numpy()  # total intensity of each image
     rows = []
     for k in range(logits.shape[1]):
-        members = y[assign == k]
+        in_k = assign == k
+        members = y[in_k]
         majority = int(np.bincount(members, minlength=10).argmax()) if len(members) else None
         exact, first = int(odds[:, k].argmax()), int(q32[:, k].argmax())
         rows.append(
@@ -70,6 +74,12 @@ def main() -> None:
                     "log_odds": round(float(odds[first, k]), 1),
                 },
                 "tied_at_float32_max": int((q32[:, k] == q32[:, k].max()).sum()),
+                # the namer's ink as a percentile of its cluster's, and the rank correlation of
+                # log-odds with ink over the cluster's members
+                "namer_ink_percentile": round(float(np.mean(ink[in_k] <= ink[exact]) * 100), 1),
+                "spearman_log_odds_ink": round(float(spearmanr(odds[in_k, k], ink[in_k])[0]), 3)
+                if in_k.sum() > 2
+                else None,
             }
         )
         print(json.dumps(rows[-1]))
