@@ -88,7 +88,6 @@ def classifier_scores(
 
 
 @torch.no_grad()
-@torch.no_grad()
 def cluster_logits(model, x: torch.Tensor) -> np.ndarray:
     """Logits of q(y|x) of every row, (n, n_classes), float64, in eval mode."""
     model.eval()
