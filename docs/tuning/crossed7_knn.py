@@ -1,0 +1,77 @@
+"""Does a subset's labeled geometry in pixel space foretell where its run puts the crossed 7s?
+
+The crossed 7s are read off the committed 100-label checkpoints: the validation 7s that at least
+``--min-votes`` of the confused runs (``--confused``) call 9. For every seed's labeled subset
+(training images only) each of those images gets the label of its nearest labeled images in
+pixel space (k-NN, Euclidean); printed per seed: how many the k-NN calls 9 and 7, and how many
+the seed's own committed run calls 9. Validation split only::
+
+    python docs/tuning/crossed7_knn.py --data-dir ../shared/data
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+from sklearn.neighbors import KNeighborsClassifier
+
+from torch_aae.config import RunConfig
+from torch_aae.reproduce import load_classifier
+from torch_aae.training.data import load_data
+from torch_aae.training.trainer import predict_labels
+
+CKPT = "results/checkpoints/semi_supervised_100_seed{}.pt"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
+    p.add_argument("--confused", type=int, nargs="+", default=[1, 2, 4, 5, 7, 8])
+    p.add_argument("--min-votes", type=int, default=3)
+    p.add_argument("--k", type=int, nargs="+", default=[1, 3, 5])
+    p.add_argument("--data-dir", default=None)
+    args = p.parse_args()
+
+    preds = {}
+    val = None
+    for seed in args.seeds:
+        cfg, model = load_classifier(CKPT.format(seed))
+        if args.data_dir:
+            cfg = cfg.replace(**{"data.data_dir": args.data_dir})
+        if val is None:
+            val = load_data(cfg.data, cfg.train.seed).val
+        preds[seed] = predict_labels(model, val.x).numpy()
+    y = val.y.numpy()
+    votes = sum((preds[s] == 9) & (y == 7) for s in args.confused)
+    crossed = np.flatnonzero(votes >= args.min_votes)
+    print(f"crossed 7s: {len(crossed)} validation 7s called 9 by >= {args.min_votes} confused runs")
+    x_cross = val.x[crossed].numpy()
+
+    for seed in args.seeds:
+        cfg = RunConfig().replace(
+            **{"data.n_labeled": 100, "data.label_seed": seed, "data.data_dir": args.data_dir}
+        )
+        data = load_data(cfg.data)
+        lab = data.train_labels.numpy()
+        idx = np.flatnonzero(lab >= 0)
+        xl, yl = data.train.x[idx].numpy(), lab[idx]
+        cells = []
+        for k in args.k:
+            knn = KNeighborsClassifier(n_neighbors=k).fit(xl, yl).predict(x_cross)
+            cells.append(f"k={k}: {(knn == 9).sum():3d} as 9, {(knn == 7).sum():3d} as 7")
+        d = ((x_cross[:, None, :] - xl[None]) ** 2).sum(-1) ** 0.5
+        d7 = d[:, yl == 7].min(1)
+        d9 = d[:, yl == 9].min(1)
+        run9 = int((preds[seed][crossed] == 9).sum())
+        tag = "confused" if seed in args.confused else "clean"
+        print(
+            f"seed {seed} ({tag:8s}) run calls {run9:3d} of them 9 | "
+            + " | ".join(cells)
+            + f" | nearest 9 closer than nearest 7: {(d9 < d7).sum():3d}"
+            + f" | median d7/d9 {np.median(d7 / d9):.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
