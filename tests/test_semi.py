@@ -113,6 +113,11 @@ def test_semi_supervised_learns_from_100_labels_and_resumes_exactly(tiny_cfg, tm
     best = json.loads((tmp_path / "full" / "best.json").read_text())
     assert best["metric"] == "val_error_percent"
     assert best["value"] == min(r["val_error_percent"] for r in records)
+    for r in records:
+        if "val_error_percent" in r:  # the confusion matrix of the same pass of q(y|x)
+            cm = np.array(r["val_confusion_matrix"])
+            assert cm.shape == (10, 10) and cm.sum() == cfg.data.val_size
+            assert 100.0 * (1 - np.trace(cm) / cm.sum()) == pytest.approx(r["val_error_percent"])
     assert (tmp_path / "full" / "figures" / "style_grid.png").is_file()
 
     train_run(cfg.replace(**{"train.epochs": 2}), tmp_path / "part")

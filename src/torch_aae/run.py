@@ -364,7 +364,11 @@ def _fit(
             record["epoch_seconds"] = time.perf_counter() - t0
             last = trainer.epoch == cfg.train.epochs
             if val is not None and (trainer.epoch % cfg.train.eval_every == 0 or last):
-                scores = trainer.evaluate(val.x.to(device), val.y)
+                # a classifier's validation confusion matrix too (rows: true label), so that
+                # when a confusion between two classes forms can be read from the log
+                scores = trainer.evaluate(
+                    val.x.to(device), val.y, confusion=model_kind(cfg) == "classifier"
+                )
                 record |= {f"val_{k}": v for k, v in scores.items()}
                 if data.test is not None and model_kind(cfg) == "classifier":
                     # logged to draw error-versus-time curves; never used to choose anything
