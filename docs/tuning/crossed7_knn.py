@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+from sklearn.metrics import pairwise_distances
 from sklearn.neighbors import KNeighborsClassifier
 
-from torch_aae.config import RunConfig
 from torch_aae.reproduce import load_classifier
 from torch_aae.training.data import load_data
 from torch_aae.training.trainer import predict_labels
@@ -33,14 +33,15 @@ def main() -> None:
     p.add_argument("--data-dir", default=None)
     args = p.parse_args()
 
-    preds = {}
-    val = None
+    preds, labeled = {}, {}
     for seed in args.seeds:
         cfg, model = load_classifier(CKPT.format(seed))
         if args.data_dir:
             cfg = cfg.replace(**{"data.data_dir": args.data_dir})
-        if val is None:
-            val = load_data(cfg.data, cfg.train.seed).val
+        data = load_data(cfg.data, cfg.train.seed)  # the run's own labeled subset
+        idx = np.flatnonzero(data.train_labels.numpy() >= 0)
+        labeled[seed] = data.train.x[idx].numpy(), data.train_labels.numpy()[idx]
+        val = data.val
         preds[seed] = predict_labels(model, val.x).numpy()
     y = val.y.numpy()
     votes = sum((preds[s] == 9) & (y == 7) for s in args.confused)
@@ -49,18 +50,12 @@ def main() -> None:
     x_cross = val.x[crossed].numpy()
 
     for seed in args.seeds:
-        cfg = RunConfig().replace(
-            **{"data.n_labeled": 100, "data.label_seed": seed, "data.data_dir": args.data_dir}
-        )
-        data = load_data(cfg.data)
-        lab = data.train_labels.numpy()
-        idx = np.flatnonzero(lab >= 0)
-        xl, yl = data.train.x[idx].numpy(), lab[idx]
+        xl, yl = labeled[seed]
         cells = []
         for k in args.k:
             knn = KNeighborsClassifier(n_neighbors=k).fit(xl, yl).predict(x_cross)
             cells.append(f"k={k}: {(knn == 9).sum():3d} as 9, {(knn == 7).sum():3d} as 7")
-        d = ((x_cross[:, None, :] - xl[None]) ** 2).sum(-1) ** 0.5
+        d = pairwise_distances(x_cross, xl)
         d7 = d[:, yl == 7].min(1)
         d9 = d[:, yl == 9].min(1)
         run9 = int((preds[seed][crossed] == 9).sum())
