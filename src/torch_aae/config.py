@@ -124,6 +124,11 @@ class LossConfig:
     # models with a class code y: factor on the categorical adversary's generator loss, the
     # generator loss being adv_weight * (adv_y_weight * L_y + L_z)
     adv_y_weight: float = 1.0
+    # models with a class code y: the categorical generator loss's factor rises linearly from 0
+    # to adv_y_weight over the first this many epochs (per mini-batch), so q(y|x) is first shaped
+    # by the reconstruction and, with labels, the cross-entropy alone; the categorical
+    # discriminator trains from the start (0: the full weight from the first step)
+    adv_y_warmup_epochs: float = 0.0
     ce_weight: float = 1.0  # semi_supervised: weight of the cross-entropy on labeled rows
 
 
@@ -314,7 +319,13 @@ def _validate_section(name: str, section: Any) -> None:
                 f"model.disc_z_noise_std must be >= 0 or unset, got {section.disc_z_noise_std}"
             )
     if name == "loss":
-        for key in ("recon_weight", "adv_weight", "adv_y_weight", "ce_weight"):
+        for key in (
+            "recon_weight",
+            "adv_weight",
+            "adv_y_weight",
+            "adv_y_warmup_epochs",
+            "ce_weight",
+        ):
             if getattr(section, key) < 0:
                 raise ConfigError(f"loss.{key} must be >= 0, got {getattr(section, key)}")
     if name == "train":

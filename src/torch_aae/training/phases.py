@@ -152,6 +152,7 @@ def semi_supervised_step(
     prior: torch.Tensor,
     cfg: RunConfig,
     labeled: tuple[torch.Tensor, torch.Tensor] | None = None,
+    adv_y_scale: float = 1.0,
 ) -> dict[str, torch.Tensor]:
     """Semi-supervised AAE (section 5), three phases on one mini-batch.
 
@@ -163,7 +164,8 @@ def semi_supervised_step(
     3. Cross-entropy of q(y|x) on the labeled mini-batch ``labeled`` = (x_l, y_l).
 
     ``prior`` (batch, n_classes + latent_dim): one-hot draws, then z draws; (batch, steps,
-    n_classes + latent_dim) with ``train.disc_steps`` = steps.
+    n_classes + latent_dim) with ``train.disc_steps`` = steps. ``adv_y_scale`` multiplies the
+    categorical generator loss on top of ``loss.adv_y_weight`` (the trainer's warm-up factor).
     """
     k = model.n_classes
     out = recon_phase(model, opts["recon"], x, cfg.loss.recon, cfg.loss.recon_weight)
@@ -187,7 +189,8 @@ def semi_supervised_step(
     try:
         loss_y, loss_z = gen_loss(model.disc_y(y_fake)), gen_loss(model.disc_z(z_fake))
         loss = loss_y + loss_z  # logged unweighted
-        (cfg.loss.adv_weight * (cfg.loss.adv_y_weight * loss_y + loss_z)).backward()
+        w_y = cfg.loss.adv_y_weight * adv_y_scale
+        (cfg.loss.adv_weight * (w_y * loss_y + loss_z)).backward()
     finally:
         for d in discs:
             d.requires_grad_(True)

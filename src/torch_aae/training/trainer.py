@@ -27,6 +27,7 @@ from torch_aae.metrics import prior_match, reconstruction_error
 from torch_aae.model import AdversarialAutoencoder
 from torch_aae.registry import VARIANTS
 from torch_aae.training.optim import build_schedulers
+from torch_aae.training.phases import semi_supervised_step
 
 # Offsets that give each RNG stream of a run its own seed.
 _BATCH_STREAM, _PRIOR_STREAM, _EVAL_STREAM, _LABELED_STREAM = 0, 1, 2, 3
@@ -140,6 +141,7 @@ class Trainer:
         self.epoch = 0  # completed epochs
         self.step = 0  # completed mini-batches
         self.batch_in_epoch = 0  # completed mini-batches of the current epoch
+        self._batches_per_epoch = 0  # set by train_epoch; the warm-up reads epochs done so far
         self._epoch_rng: torch.Tensor | None = None  # batch RNG state at the epoch's start
         self._sums: dict[str, float | torch.Tensor] = {}  # running sums of the epoch's losses
 
@@ -159,6 +161,10 @@ class Trainer:
             if self._separate_labels:  # with its draws from each row's own component
                 z_l = self._prior_draws(len(x_l), y_l)
                 extra["labeled"] += (shard(z_l),)
+        warmup = self.cfg.loss.adv_y_warmup_epochs
+        if warmup > 0 and self.variant.step is semi_supervised_step:
+            done = self.epoch + self.batch_in_epoch / max(self._batches_per_epoch, 1)
+            extra["adv_y_scale"] = min(1.0, done / warmup)
         out = self.variant.step(
             self.model, self.optimizers, shard(x), shard(labels), shard(z_prior), self.cfg, **extra
         )
@@ -220,6 +226,7 @@ class Trainer:
             self.batch_gen.set_state(self._epoch_rng)  # the same permutation as before the stop
         batcher = IndexBatcher(x.shape[0], self.cfg.train.batch_size, self.batch_gen)
         batches = list(batcher.epoch_batches())
+        self._batches_per_epoch = len(batches)
         bar = tqdm(
             range(self.batch_in_epoch, len(batches)),
             desc=f"epoch {self.epoch + 1}/{self.cfg.train.epochs}",
