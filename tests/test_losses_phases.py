@@ -299,3 +299,62 @@ def test_adv_y_weight_scales_the_categorical_generator_gradient_only():
     torch.testing.assert_close(y3, 3 * y1, rtol=1e-4, atol=1e-4 * float(y1.abs().max()))
     torch.testing.assert_close(z3, z1, rtol=1e-4, atol=1e-4 * float(z1.abs().max()))
     assert not torch.allclose(y3, y1, rtol=1e-2, atol=0)
+
+
+def test_adv_y_warmup_ramps_the_categorical_generator_gradient_from_zero():
+    """loss.adv_y_warmup_epochs = 4: the y head's generator gradient is 0 at the first step,
+    3/8 of the full one after 1.5 epochs, and the full one from epoch 4; the z head's is never
+    scaled."""
+    from torch_aae.config import RunConfig
+    from torch_aae.registry import create_model
+    from torch_aae.training.trainer import Trainer
+
+    def gen_grads(warmup: float, epoch: int, batch_in_epoch: int):
+        cfg = RunConfig().replace(
+            **{
+                "model.variant": "semi_supervised",
+                "model.latent_dim": 3,
+                "model.encoder_hidden": [16],
+                "model.decoder_hidden": [16],
+                "model.disc_hidden": [8],
+                "data.n_labeled": 10,
+                "train.batch_size": 8,
+                "train.device": "cpu",
+                "train.progress": False,
+                "loss.adv_y_warmup_epochs": warmup,
+            }
+        )
+        torch.manual_seed(0)
+        trainer = Trainer(create_model(cfg, 12), cfg)
+        trainer.epoch, trainer.batch_in_epoch, trainer._batches_per_epoch = epoch, batch_in_epoch, 2
+        opt, step, model, seen = (
+            trainer.optimizers["gen"],
+            trainer.optimizers["gen"].step,
+            trainer.model,
+            {},
+        )
+
+        def spy(*args, **kwargs):
+            seen["y"], seen["z"] = (
+                model.head_y.weight.grad.clone(),
+                model.head_z.weight.grad.clone(),
+            )
+            return step(*args, **kwargs)
+
+        opt.step = spy
+        torch.manual_seed(1)
+        x = torch.rand(8, 12)
+        trainer._labeled = (x, torch.arange(8))
+        trainer.train_step(x, torch.arange(8))
+        return seen["y"], seen["z"]
+
+    y_full, z_full = gen_grads(0.0, 1, 1)
+    assert y_full.abs().sum() > 0
+    y0, z0 = gen_grads(4.0, 0, 0)
+    assert y0.abs().sum() == 0
+    torch.testing.assert_close(z0, z_full, rtol=1e-4, atol=1e-4 * float(z_full.abs().max()))
+    y_mid, _ = gen_grads(4.0, 1, 1)
+    scale = float(y_full.abs().max())
+    torch.testing.assert_close(y_mid, 0.375 * y_full, rtol=1e-4, atol=1e-4 * scale)
+    y_done, _ = gen_grads(4.0, 4, 0)
+    torch.testing.assert_close(y_done, y_full, rtol=1e-4, atol=1e-4 * scale)
