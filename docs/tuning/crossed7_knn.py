@@ -4,9 +4,13 @@ The crossed 7s are read off the committed 100-label checkpoints: the validation 
 ``--min-votes`` of the confused runs (``--confused``) call 9. For every seed's labeled subset
 (training images only) each of those images gets the label of its nearest labeled images in
 pixel space (k-NN, Euclidean); printed per seed: how many the k-NN calls 9 and 7, and how many
-the seed's own committed run calls 9. Validation split only::
+the seed's own committed run calls 9. With ``--nn-epochs E`` also how q(y|x)'s network trained
+by the cross-entropy phase alone on the same subset for E epochs (the NN baseline of
+``nn_baseline.py``: no reconstruction, no adversary, no unlabeled image) calls them. Validation
+split only::
 
     python docs/tuning/crossed7_knn.py --data-dir ../shared/data
+    python docs/tuning/crossed7_knn.py --data-dir ../shared/data --nn-epochs 4
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+from nn_baseline import train_classifier
 from sklearn.metrics import pairwise_distances
 from sklearn.neighbors import KNeighborsClassifier
 
@@ -31,14 +36,16 @@ def main() -> None:
     p.add_argument("--min-votes", type=int, default=3)
     p.add_argument("--k", type=int, nargs="+", default=[1, 3, 5])
     p.add_argument("--data-dir", default=None)
+    p.add_argument("--nn-epochs", type=int, default=0, help="also the CE-only network (0: no)")
     args = p.parse_args()
 
-    preds, labeled = {}, {}
+    preds, labeled, configs = {}, {}, {}
     for seed in args.seeds:
         cfg, model = load_classifier(CKPT.format(seed))
         if args.data_dir:
             cfg = cfg.replace(**{"data.data_dir": args.data_dir})
         data = load_data(cfg.data, cfg.train.seed)  # the run's own labeled subset
+        configs[seed] = cfg
         idx = np.flatnonzero(data.train_labels.numpy() >= 0)
         labeled[seed] = data.train.x[idx].numpy(), data.train_labels.numpy()[idx]
         val = data.val
@@ -58,6 +65,17 @@ def main() -> None:
         d = pairwise_distances(x_cross, xl)
         d7 = d[:, yl == 7].min(1)
         d9 = d[:, yl == 9].min(1)
+        if args.nn_epochs:
+            cfg = configs[seed].replace(**{"train.device": "cpu"})
+            data = load_data(cfg.data, cfg.train.seed)
+            net, _, _ = train_classifier(cfg, data, args.nn_epochs, select=False)
+            nn_pred = predict_labels(net, val.x[crossed]).numpy()
+            nn_all = predict_labels(net, val.x).numpy()
+            cells.append(
+                f"CE alone, {args.nn_epochs} epochs: {(nn_pred == 9).sum():3d} as 9, "
+                f"{(nn_pred == 7).sum():3d} as 7 (all validation 7s called 9: "
+                f"{((nn_all == 9) & (y == 7)).sum()})"
+            )
         run9 = int((preds[seed][crossed] == 9).sum())
         tag = "confused" if seed in args.confused else "clean"
         print(

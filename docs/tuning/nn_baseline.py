@@ -28,8 +28,10 @@ from torch_aae.training.data import load_data
 from torch_aae.training.trainer import classification_error
 
 
-def train_baseline(cfg, epochs: int) -> dict:
-    data = load_data(cfg.data, cfg.train.seed)
+def train_classifier(cfg, data, epochs: int, select: bool = True):
+    """q(y|x)'s network trained by the cross-entropy phase alone; returns (model, validation
+    log, best). With ``select`` it is evaluated every ``train.eval_every`` epochs and left at
+    its best validation epoch; without, it is the network after ``epochs`` epochs."""
     model = build_model(cfg, data.data_dim)  # seeded by train.seed, as aae train does
     keep = data.train_labels >= 0
     x_l, y_l = data.train.x[keep], data.train_labels[keep]
@@ -39,8 +41,8 @@ def train_baseline(cfg, epochs: int) -> dict:
     gen = torch.Generator().manual_seed(cfg.train.seed)
     b = cfg.train.batch_size
     steps = len(data.train.x) // b
-    best = {"val_error_percent": float("inf")}
-    log, start = [], time.perf_counter()
+    best = {"val_error_percent": float("inf"), "epoch": epochs}
+    log = []
     for epoch in range(1, epochs + 1):
         model.train()
         reps = -(-steps * b // len(y_l))
@@ -51,16 +53,24 @@ def train_baseline(cfg, epochs: int) -> dict:
             F.cross_entropy(model.classify(x_l[idx]), y_l[idx]).backward()
             opt.step()
         sched.step()
-        if epoch % cfg.train.eval_every == 0 or epoch == epochs:
+        if select and (epoch % cfg.train.eval_every == 0 or epoch == epochs):
             val = classification_error(model, data.val.x, data.val.y)
             log.append({"epoch": epoch, "val_error_percent": val})
             if val < best["val_error_percent"]:
                 best = {"val_error_percent": val, "epoch": epoch}
                 state = copy.deepcopy(model.state_dict())
-    model.load_state_dict(state)
+    if select:
+        model.load_state_dict(state)
+    return model, log, best
+
+
+def train_baseline(cfg, epochs: int) -> dict:
+    data = load_data(cfg.data, cfg.train.seed)
+    start = time.perf_counter()
+    model, log, best = train_classifier(cfg, data, epochs)
     test = classification_error(model, data.test.x, data.test.y)
     return {
-        "labels": int(keep.sum()),
+        "labels": int((data.train_labels >= 0).sum()),
         "seed": cfg.train.seed,
         "best_epoch": best["epoch"],
         "val_error_percent": best["val_error_percent"],
