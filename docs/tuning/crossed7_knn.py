@@ -4,7 +4,8 @@ The crossed 7s are read off the committed 100-label checkpoints: the validation 
 ``--min-votes`` of the confused runs (``--confused``) call 9. For every seed's labeled subset
 (training images only) each of those images gets the label of its nearest labeled images in
 pixel space (k-NN, Euclidean); printed per seed: how many the k-NN calls 9 and 7, and how many
-the seed's own committed run calls 9. With ``--nn-epochs E`` also how q(y|x)'s network trained
+the seed's own committed run calls 9, and how many of the subset's ten labeled 7s at least
+``--min-votes`` of the other confused runs call 9 (crossed 7s among its labels). With ``--nn-epochs E`` also how q(y|x)'s network trained
 by the cross-entropy phase alone on the same subset for E epochs (the NN baseline of
 ``nn_baseline.py``: no reconstruction, no adversary, no unlabeled image) calls them. Validation
 split only::
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+import torch
 from nn_baseline import train_classifier
 from sklearn.metrics import pairwise_distances
 from sklearn.neighbors import KNeighborsClassifier
@@ -39,7 +41,7 @@ def main() -> None:
     p.add_argument("--nn-epochs", type=int, default=0, help="also the CE-only network (0: no)")
     args = p.parse_args()
 
-    preds, labeled, configs = {}, {}, {}
+    preds, labeled, configs, models = {}, {}, {}, {}
     for seed in args.seeds:
         cfg, model = load_classifier(CKPT.format(seed))
         if args.data_dir:
@@ -50,6 +52,7 @@ def main() -> None:
         labeled[seed] = data.train.x[idx].numpy(), data.train_labels.numpy()[idx]
         val = data.val
         preds[seed] = predict_labels(model, val.x).numpy()
+        models[seed] = model
     y = val.y.numpy()
     votes = sum((preds[s] == 9) & (y == 7) for s in args.confused)
     crossed = np.flatnonzero(votes >= args.min_votes)
@@ -62,6 +65,12 @@ def main() -> None:
         for k in args.k:
             knn = KNeighborsClassifier(n_neighbors=k).fit(xl, yl).predict(x_cross)
             cells.append(f"k={k}: {(knn == 9).sum():3d} as 9, {(knn == 7).sum():3d} as 7")
+        # the subset's own labeled 7s that the other confused runs call 9: crossed 7s among
+        # its labels, by the same vote as the validation ones
+        others = [s for s in args.confused if s != seed]
+        x7 = torch.from_numpy(xl[yl == 7])
+        lab_votes = sum((predict_labels(models[s], x7).numpy() == 9) for s in others)
+        cells.append(f"labeled crossed 7s: {(lab_votes >= args.min_votes).sum()}")
         d = pairwise_distances(x_cross, xl)
         d7 = d[:, yl == 7].min(1)
         d9 = d[:, yl == 9].min(1)
