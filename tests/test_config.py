@@ -59,6 +59,7 @@ def test_bad_choice_lists_valid_choices():
         ("loss", "adv_weight", -0.5, r"loss.adv_weight must be >= 0"),
         ("loss", "adv_y_weight", -1.0, r"loss.adv_y_weight must be >= 0"),
         ("loss", "adv_y_warmup_epochs", -1.0, r"loss.adv_y_warmup_epochs must be >= 0"),
+        ("loss", "recon_y_warmup_epochs", -2.0, r"loss.recon_y_warmup_epochs must be >= 0"),
         ("loss", "ce_weight", -1.0, r"loss.ce_weight must be >= 0"),
     ],
 )

@@ -358,3 +358,56 @@ def test_adv_y_warmup_ramps_the_categorical_generator_gradient_from_zero():
     torch.testing.assert_close(y_mid, 0.375 * y_full, rtol=1e-4, atol=1e-4 * scale)
     y_done, _ = gen_grads(4.0, 4, 0)
     torch.testing.assert_close(y_done, y_full, rtol=1e-4, atol=1e-4 * scale)
+
+
+def test_recon_y_warmup_scales_the_reconstruction_gradient_into_qy_only():
+    """loss.recon_y_warmup_epochs = 4: at the reconstruction step the y head's gradient (reached
+    only through the y the decoder reads) is 0 at the first step and 3/8 of the full one after
+    1.5 epochs; the z head's and the reconstruction itself are unchanged."""
+    from torch_aae.config import RunConfig
+    from torch_aae.registry import create_model
+    from torch_aae.training.trainer import Trainer
+
+    def recon_grads(warmup: float, epoch: int, batch_in_epoch: int):
+        cfg = RunConfig().replace(
+            **{
+                "model.variant": "semi_supervised",
+                "model.latent_dim": 3,
+                "model.encoder_hidden": [16],
+                "model.decoder_hidden": [16],
+                "model.disc_hidden": [8],
+                "model.init_std": 0.3,
+                "data.n_labeled": 10,
+                "train.batch_size": 8,
+                "train.device": "cpu",
+                "train.progress": False,
+                "loss.recon_y_warmup_epochs": warmup,
+            }
+        )
+        torch.manual_seed(0)
+        trainer = Trainer(create_model(cfg, 12), cfg)
+        trainer.epoch, trainer.batch_in_epoch, trainer._batches_per_epoch = epoch, batch_in_epoch, 2
+        opt, model, seen = trainer.optimizers["recon"], trainer.model, {}
+        step = opt.step
+
+        def spy(*args, **kwargs):
+            seen["y"] = model.head_y.weight.grad.clone()
+            seen["z"] = model.head_z.weight.grad.clone()
+            return step(*args, **kwargs)
+
+        opt.step = spy
+        torch.manual_seed(1)
+        x = torch.rand(8, 12)
+        trainer._labeled = (x, torch.arange(8))
+        out = trainer.train_step(x, torch.arange(8))
+        return seen["y"], seen["z"], float(out["loss_recon"])
+
+    y_full, z_full, loss_full = recon_grads(0.0, 1, 1)
+    assert y_full.abs().sum() > 0
+    y0, z0, loss0 = recon_grads(4.0, 0, 0)
+    assert y0.abs().sum() == 0 and loss0 == loss_full
+    torch.testing.assert_close(z0, z_full)
+    y_mid, _, _ = recon_grads(4.0, 1, 1)
+    torch.testing.assert_close(
+        y_mid, 0.375 * y_full, rtol=1e-4, atol=1e-6 * float(y_full.abs().max())
+    )

@@ -129,6 +129,11 @@ class LossConfig:
     # by the reconstruction and, with labels, the cross-entropy alone; the categorical
     # discriminator trains from the start (0: the full weight from the first step)
     adv_y_warmup_epochs: float = 0.0
+    # models with a class code y: the reconstruction's gradient into q(y|x) (through the y the
+    # decoder reads) is scaled by a factor that rises linearly from 0 to 1 over the first this
+    # many epochs; the forward pass is unchanged, and z and the trunk get the full gradient
+    # through z (0: the full gradient from the first step; not in the paper)
+    recon_y_warmup_epochs: float = 0.0
     ce_weight: float = 1.0  # semi_supervised: weight of the cross-entropy on labeled rows
 
 
@@ -324,6 +329,7 @@ def _validate_section(name: str, section: Any) -> None:
             "adv_weight",
             "adv_y_weight",
             "adv_y_warmup_epochs",
+            "recon_y_warmup_epochs",
             "ce_weight",
         ):
             if getattr(section, key) < 0:

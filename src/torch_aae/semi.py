@@ -127,6 +127,9 @@ class SemiSupervisedAAE(LabelDecoding):
         self.disc_z = Discriminator(cfg.latent_dim, cfg, noise_std=cfg.disc_z_noise_std)
         self.input_noise_std = cfg.input_noise_std
         self.style_noise_std = cfg.style_noise_std  # on z into the decoder, reconstruction only
+        # factor on the reconstruction's gradient into q(y|x); set per step by the trainer
+        # (loss.recon_y_warmup_epochs), 1.0 otherwise
+        self.recon_y_grad_scale = 1.0
         init_weights(self, cfg.init_std)
 
     @property
@@ -165,7 +168,8 @@ class SemiSupervisedAAE(LabelDecoding):
 
     def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """decoder(y, z) with y = softmax q(y|x), or its one-hot argmax (``model.decoder_y =
-        "hard"``, straight-through gradient); ``labels`` are ignored (the model infers y).
+        "hard"``, straight-through gradient), whose gradient into q(y|x) is scaled by
+        ``recon_y_grad_scale``; ``labels`` are ignored (the model infers y).
         While training, z reaches the decoder with N(0, style_noise_std^2) noise added."""
         logits, z = self.encode_yz(x)
         if self.training and self.style_noise_std:
@@ -174,6 +178,8 @@ class SemiSupervisedAAE(LabelDecoding):
         if self.cfg.decoder_y == "hard":
             hard = _one_hot(y.argmax(dim=1), self.n_classes).to(y.dtype)
             y = hard + (y - y.detach())  # forward: the one-hot; backward: the softmax's gradient
+        if self.recon_y_grad_scale != 1.0:  # the same y forward, a scaled gradient backward
+            y = y.detach() + self.recon_y_grad_scale * (y - y.detach())
         return self.decode(z, y)
 
     def prior_batch(

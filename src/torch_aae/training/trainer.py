@@ -161,10 +161,11 @@ class Trainer:
             if self._separate_labels:  # with its draws from each row's own component
                 z_l = self._prior_draws(len(x_l), y_l)
                 extra["labeled"] += (shard(z_l),)
-        warmup = self.cfg.loss.adv_y_warmup_epochs
-        if warmup > 0 and self.variant.step is semi_supervised_step:
-            done = self.epoch + self.batch_in_epoch / max(self._batches_per_epoch, 1)
-            extra["adv_y_scale"] = min(1.0, done / warmup)
+        if self.variant.step is semi_supervised_step:
+            if self.cfg.loss.adv_y_warmup_epochs > 0:
+                extra["adv_y_scale"] = self._warmup(self.cfg.loss.adv_y_warmup_epochs)
+            if self.cfg.loss.recon_y_warmup_epochs > 0:
+                self.model.recon_y_grad_scale = self._warmup(self.cfg.loss.recon_y_warmup_epochs)
         out = self.variant.step(
             self.model, self.optimizers, shard(x), shard(labels), shard(z_prior), self.cfg, **extra
         )
@@ -181,6 +182,11 @@ class Trainer:
                 "is kept; lower the learning rates, or set train.on_nonfinite = 'rollback'."
             )
         return out
+
+    def _warmup(self, epochs: float) -> float:
+        """A factor rising linearly from 0 at the first step to 1 after ``epochs`` epochs."""
+        done = self.epoch + self.batch_in_epoch / max(self._batches_per_epoch, 1)
+        return min(1.0, done / epochs)
 
     def _prior_draws(self, n: int, labels: torch.Tensor | None) -> torch.Tensor:
         """Prior draws for one step: (n, dim), or (n, disc_steps, dim) with several
