@@ -256,48 +256,59 @@ def test_disc_steps_take_several_discriminator_steps_each_on_fresh_prior_draws(v
     assert not torch.equal(real_batches[1], real_batches[2])
 
 
-def test_adv_y_weight_scales_the_categorical_generator_gradient_only():
-    """loss.adv_y_weight = 3: at the generator step the y head's gradient (reached only through
-    the categorical adversary) is three times that of weight 1, the z head's is unchanged."""
+def _semi_head_grads(phase: str, epoch: int = 0, batch_in_epoch: int = 0, **overrides):
+    """One train_step of a tiny semi-supervised model (2 batches per epoch, at ``epoch`` and
+    ``batch_in_epoch``); the gradients of the y and z heads' weights as ``phase``'s optimizer
+    ("recon", "gen") steps, and the step's losses."""
     from torch_aae.config import RunConfig
     from torch_aae.registry import create_model
     from torch_aae.training.trainer import Trainer
 
-    grads = {}
-    for weight in (1.0, 3.0):
-        cfg = RunConfig().replace(
-            **{
-                "model.variant": "semi_supervised",
-                "model.latent_dim": 3,
-                "model.encoder_hidden": [16],
-                "model.decoder_hidden": [16],
-                "model.disc_hidden": [8],
-                "data.n_labeled": 10,
-                "train.batch_size": 8,
-                "train.device": "cpu",
-                "train.progress": False,
-                "loss.adv_y_weight": weight,
-            }
-        )
-        torch.manual_seed(0)
-        trainer = Trainer(create_model(cfg, 12), cfg)
-        opt, step = trainer.optimizers["gen"], trainer.optimizers["gen"].step
-        model = trainer.model
+    cfg = RunConfig().replace(
+        **{
+            "model.variant": "semi_supervised",
+            "model.latent_dim": 3,
+            "model.encoder_hidden": [16],
+            "model.decoder_hidden": [16],
+            "model.disc_hidden": [8],
+            "data.n_labeled": 10,
+            "train.batch_size": 8,
+            "train.device": "cpu",
+            "train.progress": False,
+        }
+        | overrides
+    )
+    torch.manual_seed(0)
+    trainer = Trainer(create_model(cfg, 12), cfg)
+    trainer.epoch, trainer.batch_in_epoch, trainer._batches_per_epoch = epoch, batch_in_epoch, 2
+    opt, model, seen = trainer.optimizers[phase], trainer.model, {}
+    step = opt.step
 
-        def spy(*args, _step=step, _weight=weight, _model=model, **kwargs):
-            grads[_weight] = (_model.head_y.weight.grad.clone(), _model.head_z.weight.grad.clone())
-            return _step(*args, **kwargs)
+    def spy(*args, **kwargs):
+        seen["y"], seen["z"] = model.head_y.weight.grad.clone(), model.head_z.weight.grad.clone()
+        return step(*args, **kwargs)
 
-        opt.step = spy
-        x = torch.rand(8, 12)
-        labels = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7])
-        trainer._labeled = (x, labels)
-        trainer.train_step(x, labels)
-    (y1, z1), (y3, z3) = grads[1.0], grads[3.0]
-    assert y1.abs().sum() > 0 and z1.abs().sum() > 0
+    opt.step = spy
+    torch.manual_seed(1)
+    x = torch.rand(8, 12)
+    trainer._labeled = (x, torch.arange(8))
+    out = trainer.train_step(x, torch.arange(8))
+    return seen["y"], seen["z"], out
+
+
+def _close(a: torch.Tensor, b: torch.Tensor) -> None:
     # the gradients are small (init std 0.01): compare relative to their size, not to atol 1e-5
-    torch.testing.assert_close(y3, 3 * y1, rtol=1e-4, atol=1e-4 * float(y1.abs().max()))
-    torch.testing.assert_close(z3, z1, rtol=1e-4, atol=1e-4 * float(z1.abs().max()))
+    torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4 * float(b.abs().max()))
+
+
+def test_adv_y_weight_scales_the_categorical_generator_gradient_only():
+    """loss.adv_y_weight = 3: at the generator step the y head's gradient (reached only through
+    the categorical adversary) is three times that of weight 1, the z head's is unchanged."""
+    y1, z1, _ = _semi_head_grads("gen", **{"loss.adv_y_weight": 1.0})
+    y3, z3, _ = _semi_head_grads("gen", **{"loss.adv_y_weight": 3.0})
+    assert y1.abs().sum() > 0 and z1.abs().sum() > 0
+    _close(y3, 3 * y1)
+    _close(z3, z1)
     assert not torch.allclose(y3, y1, rtol=1e-2, atol=0)
 
 
@@ -305,109 +316,24 @@ def test_adv_y_warmup_ramps_the_categorical_generator_gradient_from_zero():
     """loss.adv_y_warmup_epochs = 4: the y head's generator gradient is 0 at the first step,
     3/8 of the full one after 1.5 epochs, and the full one from epoch 4; the z head's is never
     scaled."""
-    from torch_aae.config import RunConfig
-    from torch_aae.registry import create_model
-    from torch_aae.training.trainer import Trainer
-
-    def gen_grads(warmup: float, epoch: int, batch_in_epoch: int):
-        cfg = RunConfig().replace(
-            **{
-                "model.variant": "semi_supervised",
-                "model.latent_dim": 3,
-                "model.encoder_hidden": [16],
-                "model.decoder_hidden": [16],
-                "model.disc_hidden": [8],
-                "data.n_labeled": 10,
-                "train.batch_size": 8,
-                "train.device": "cpu",
-                "train.progress": False,
-                "loss.adv_y_warmup_epochs": warmup,
-            }
-        )
-        torch.manual_seed(0)
-        trainer = Trainer(create_model(cfg, 12), cfg)
-        trainer.epoch, trainer.batch_in_epoch, trainer._batches_per_epoch = epoch, batch_in_epoch, 2
-        opt, step, model, seen = (
-            trainer.optimizers["gen"],
-            trainer.optimizers["gen"].step,
-            trainer.model,
-            {},
-        )
-
-        def spy(*args, **kwargs):
-            seen["y"], seen["z"] = (
-                model.head_y.weight.grad.clone(),
-                model.head_z.weight.grad.clone(),
-            )
-            return step(*args, **kwargs)
-
-        opt.step = spy
-        torch.manual_seed(1)
-        x = torch.rand(8, 12)
-        trainer._labeled = (x, torch.arange(8))
-        trainer.train_step(x, torch.arange(8))
-        return seen["y"], seen["z"]
-
-    y_full, z_full = gen_grads(0.0, 1, 1)
+    warm = {"loss.adv_y_warmup_epochs": 4.0}
+    y_full, z_full, _ = _semi_head_grads("gen", 1, 1)
     assert y_full.abs().sum() > 0
-    y0, z0 = gen_grads(4.0, 0, 0)
+    y0, z0, _ = _semi_head_grads("gen", 0, 0, **warm)
     assert y0.abs().sum() == 0
-    torch.testing.assert_close(z0, z_full, rtol=1e-4, atol=1e-4 * float(z_full.abs().max()))
-    y_mid, _ = gen_grads(4.0, 1, 1)
-    scale = float(y_full.abs().max())
-    torch.testing.assert_close(y_mid, 0.375 * y_full, rtol=1e-4, atol=1e-4 * scale)
-    y_done, _ = gen_grads(4.0, 4, 0)
-    torch.testing.assert_close(y_done, y_full, rtol=1e-4, atol=1e-4 * scale)
+    _close(z0, z_full)
+    _close(_semi_head_grads("gen", 1, 1, **warm)[0], 0.375 * y_full)
+    _close(_semi_head_grads("gen", 4, 0, **warm)[0], y_full)
 
 
 def test_recon_y_warmup_scales_the_reconstruction_gradient_into_qy_only():
     """loss.recon_y_warmup_epochs = 4: at the reconstruction step the y head's gradient (reached
     only through the y the decoder reads) is 0 at the first step and 3/8 of the full one after
     1.5 epochs; the z head's and the reconstruction itself are unchanged."""
-    from torch_aae.config import RunConfig
-    from torch_aae.registry import create_model
-    from torch_aae.training.trainer import Trainer
-
-    def recon_grads(warmup: float, epoch: int, batch_in_epoch: int):
-        cfg = RunConfig().replace(
-            **{
-                "model.variant": "semi_supervised",
-                "model.latent_dim": 3,
-                "model.encoder_hidden": [16],
-                "model.decoder_hidden": [16],
-                "model.disc_hidden": [8],
-                "model.init_std": 0.3,
-                "data.n_labeled": 10,
-                "train.batch_size": 8,
-                "train.device": "cpu",
-                "train.progress": False,
-                "loss.recon_y_warmup_epochs": warmup,
-            }
-        )
-        torch.manual_seed(0)
-        trainer = Trainer(create_model(cfg, 12), cfg)
-        trainer.epoch, trainer.batch_in_epoch, trainer._batches_per_epoch = epoch, batch_in_epoch, 2
-        opt, model, seen = trainer.optimizers["recon"], trainer.model, {}
-        step = opt.step
-
-        def spy(*args, **kwargs):
-            seen["y"] = model.head_y.weight.grad.clone()
-            seen["z"] = model.head_z.weight.grad.clone()
-            return step(*args, **kwargs)
-
-        opt.step = spy
-        torch.manual_seed(1)
-        x = torch.rand(8, 12)
-        trainer._labeled = (x, torch.arange(8))
-        out = trainer.train_step(x, torch.arange(8))
-        return seen["y"], seen["z"], float(out["loss_recon"])
-
-    y_full, z_full, loss_full = recon_grads(0.0, 1, 1)
+    warm = {"loss.recon_y_warmup_epochs": 4.0, "model.init_std": 0.3}
+    y_full, z_full, out_full = _semi_head_grads("recon", 1, 1, **{"model.init_std": 0.3})
     assert y_full.abs().sum() > 0
-    y0, z0, loss0 = recon_grads(4.0, 0, 0)
-    assert y0.abs().sum() == 0 and loss0 == loss_full
+    y0, z0, out0 = _semi_head_grads("recon", 0, 0, **warm)
+    assert y0.abs().sum() == 0 and float(out0["loss_recon"]) == float(out_full["loss_recon"])
     torch.testing.assert_close(z0, z_full)
-    y_mid, _, _ = recon_grads(4.0, 1, 1)
-    torch.testing.assert_close(
-        y_mid, 0.375 * y_full, rtol=1e-4, atol=1e-6 * float(y_full.abs().max())
-    )
+    _close(_semi_head_grads("recon", 1, 1, **warm)[0], 0.375 * y_full)
